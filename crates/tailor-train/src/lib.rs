@@ -1,0 +1,5 @@
+//! Native-only training for Tailor. It runs the training loops of the three models (WhisperLite
+//! text ranking, COURIER intention pretraining, Fashion Hash Net codes) on a native Burn backend,
+//! computes the evaluation metrics against baselines in the same run, and exports a trained model
+//! as a static bundle that the browser runtime loads. It depends on tailor-data and tailor-model;
+//! nothing in the browser depends on it.

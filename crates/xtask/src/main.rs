@@ -1,0 +1,199 @@
+//! Project automation for Tailor, run as `cargo xtask <command>`. It exists so that a fresh
+//! machine needs exactly two commands (`cargo xtask demo`, `cargo xtask test`): every tool the
+//! build and the browser tests need is checked and, where possible, installed here, with a message
+//! naming the missing piece otherwise. All cargo builds it starts share one target directory
+//! outside the clone, so that repeated CI runs on one machine stay incremental.
+
+mod setup;
+mod wasm;
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use setup::Tools;
+use wasm::Flavour;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Build, test and demo automation for Tailor")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Check for, and install, the wasm toolchain, wasm-bindgen-cli, wasm-opt, Chromium and
+    /// playwright-core.
+    Setup,
+    /// Build tailor-wasm (CPU and WebGPU flavours) into web/pkg/.
+    Wasm {
+        /// Build only these flavours (default: all).
+        #[arg(long, value_enum)]
+        flavour: Vec<Flavour>,
+    },
+    /// Run every test: cargo tests, the wasm build, and the browser tests in headless Chromium.
+    Test,
+    /// Build everything and serve the demo shop (www/) on 127.0.0.1.
+    Demo {
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+    /// Run the native criterion benchmarks and the browser benchmark page.
+    Bench {
+        /// Which benchmarks to run (default: both).
+        #[arg(long, value_enum)]
+        only: Option<BenchKind>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BenchKind {
+    Native,
+    Browser,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let root = workspace_root();
+    env::set_current_dir(&root).with_context(|| format!("cannot enter {}", root.display()))?;
+    match cli.command {
+        Task::Setup => {
+            Tools::ensure(&root)?;
+        }
+        Task::Wasm { flavour } => {
+            let tools = Tools::ensure(&root)?;
+            let flavours = if flavour.is_empty() { Flavour::ALL.to_vec() } else { flavour };
+            for flavour in flavours {
+                wasm::build(&tools, &root, flavour)?;
+            }
+        }
+        Task::Test => test(&root)?,
+        Task::Demo { port } => demo(&root, port)?,
+        Task::Bench { only } => bench(&root, only)?,
+    }
+    Ok(())
+}
+
+fn test(root: &Path) -> Result<()> {
+    let tools = Tools::ensure(root)?;
+    step("cargo test --workspace");
+    run(cargo().args(["test", "--workspace"]))?;
+    step("building the tailor binary (the browser tests serve pages with `tailor serve`)");
+    run(cargo().args(["build", "-p", "tailor-cli"]))?;
+    for flavour in Flavour::ALL {
+        wasm::build(&tools, root, flavour)?;
+    }
+    step("browser tests in headless Chromium");
+    let tests_dir = root.join("tests/browser");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&tests_dir)
+        .with_context(|| format!("cannot list {}", tests_dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("no browser tests (*.test.mjs) in {}", tests_dir.display());
+    }
+    run(node(&tools).arg("--test").args(&files))
+}
+
+fn demo(root: &Path, port: u16) -> Result<()> {
+    let tools = Tools::ensure(root)?;
+    for flavour in Flavour::ALL {
+        wasm::build(&tools, root, flavour)?;
+    }
+    step("building the tailor binary");
+    run(cargo().args(["build", "--release", "-p", "tailor-cli"]))?;
+    let tailor = target_dir().join("release/tailor");
+    let base = format!("http://127.0.0.1:{port}");
+    // Name only the pages that exist, so the printed URL never leads to a 404.
+    let pages: Vec<String> = [("", "the shop"), ("bench/", "the scorer benchmark")]
+        .iter()
+        .filter(|(path, _)| root.join("www").join(path).join("index.html").is_file())
+        .map(|(path, what)| format!("  {what}: {base}/{path}"))
+        .collect();
+    step(&format!("serving www/ on {base}/ (Ctrl-C stops it)\n{}", pages.join("\n")));
+    run(Command::new(tailor)
+        .arg("serve")
+        .arg(root.join("www"))
+        .arg("--mount")
+        .arg(format!("/web={}", root.join("web").display()))
+        .arg("--addr")
+        .arg(format!("127.0.0.1:{port}")))
+}
+
+fn bench(root: &Path, only: Option<BenchKind>) -> Result<()> {
+    if only != Some(BenchKind::Browser) {
+        step("native benchmark (criterion): 1M codes of 128 bits against a float baseline");
+        run(cargo().args(["bench", "-p", "tailor-core", "--bench", "scorer"]))?;
+    }
+    if only != Some(BenchKind::Native) {
+        let tools = Tools::ensure(root)?;
+        wasm::build(&tools, root, Flavour::Cpu)?;
+        run(cargo().args(["build", "-p", "tailor-cli"]))?;
+        step("browser benchmark (www/bench/) in headless Chromium");
+        run(node(&tools).arg(root.join("tests/browser/bench.mjs")))?;
+    }
+    Ok(())
+}
+
+/// The repository root, two levels above this crate.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The shared cargo target directory: `$CARGO_TARGET_DIR`, else `~/.cache/tailor-target`.
+fn target_dir() -> PathBuf {
+    if let Some(dir) = env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    let home = env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    home.join(".cache/tailor-target")
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.env("CARGO_TARGET_DIR", target_dir());
+    command
+}
+
+/// Node with what the browser tests need to find: the tailor binary and Chromium.
+fn node(tools: &Tools) -> Command {
+    let mut command = Command::new("node");
+    command
+        .env("TAILOR_BIN", target_dir().join("debug/tailor"))
+        .env("CHROMIUM", &tools.chromium);
+    command
+}
+
+fn step(what: &str) {
+    println!("\n==> {what}");
+}
+
+/// Runs a command to completion, failing with the command line if it fails.
+fn run(command: &mut Command) -> Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("cannot start {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed ({status})");
+    }
+    Ok(())
+}
+
+/// Runs a command and returns its trimmed stdout, or `None` if it cannot run or fails.
+fn output_of(command: &mut Command) -> Option<String> {
+    let output = command.output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
