@@ -63,6 +63,9 @@ export async function openPage(browser, url) {
   const page = await browser.newPage();
   const problems = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()} for ${response.url()}`);
+  });
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
     if (process.env.TAILOR_VERBOSE) console.log(`  [page ${message.type()}] ${message.text()}`);

@@ -9,10 +9,11 @@ const MIN_ROUND_MS = 300;
 const status = document.getElementById('status');
 const table = document.getElementById('results');
 
+/** `count` random u64 words (mulberry32 fills their 32-bit halves), reproducible from `seed`. */
 function randomWords(count, seed) {
-  const out = new Uint32Array(count);
+  const out = new Uint32Array(2 * count);
   let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < out.length; i++) {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
@@ -53,6 +54,8 @@ async function run(items, rounds) {
     'float (baseline)': () => dense.topK(denseQuery, K),
     packed: () => index.topK(query, K),
     'packed weighted': () => index.topKWeighted(query, weightTable, K),
+    // Every pair through the byte tables, no popcount pruning, all scores copied out to JS.
+    'packed weighted, all scores': () => index.scoresWeighted(query, weightTable),
   };
   const samples = Object.fromEntries(Object.keys(methods).map((name) => [name, []]));
   for (const query of Object.values(methods)) query(); // warm-up

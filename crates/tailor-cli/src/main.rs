@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use tailor_cli::serve::{Mount, StaticServer};
 
 #[derive(Parser)]
-#[command(name = "tailor", version, about = "Personalized fashion recommendations that run in the shopper's browser")]
+#[command(
+    name = "tailor",
+    version,
+    about = "Personalized fashion recommendations that run in the shopper's browser"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,7 +41,9 @@ fn main() -> Result<()> {
                 all.push(Mount::parse(spec)?);
             }
             let server = StaticServer::bind(addr, all)?;
-            let bound = server.local_addr().context("the server has no IP address")?;
+            let bound = server
+                .local_addr()
+                .context("the server has no IP address")?;
             // The browser tests read this line to find the port.
             println!("serving {} at http://{bound}/", dir.display());
             server.run(4);

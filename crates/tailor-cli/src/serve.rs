@@ -75,7 +75,10 @@ pub fn resolve(mounts: &[Mount], url: &str) -> Option<PathBuf> {
         .max_by_key(|m| m.prefix.len())?;
     let rest = relative[mount.prefix.len()..].trim_start_matches('/');
     let rest = Path::new(rest);
-    if rest.components().any(|c| !matches!(c, Component::Normal(_))) {
+    if rest
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
         return None;
     }
     let mut file = mount.dir.join(rest);
@@ -177,7 +180,10 @@ mod tests {
         fs::write(site.join("bench/index.html"), "bench").unwrap();
         fs::write(lib.join("pkg/a b.wasm"), "wasm").unwrap();
         fs::write(root.path().join("secret.txt"), "secret").unwrap();
-        let mounts = vec![Mount::new("", &site).unwrap(), Mount::parse(&format!("/web={}", lib.display())).unwrap()];
+        let mounts = vec![
+            Mount::new("", &site).unwrap(),
+            Mount::parse(&format!("/web={}", lib.display())).unwrap(),
+        ];
         (root, mounts)
     }
 
@@ -186,7 +192,10 @@ mod tests {
         let (root, mounts) = tree();
         let site = root.path().join("site");
         assert_eq!(resolve(&mounts, "/"), Some(site.join("index.html")));
-        assert_eq!(resolve(&mounts, "/bench/?n=10"), Some(site.join("bench/index.html")));
+        assert_eq!(
+            resolve(&mounts, "/bench/?n=10"),
+            Some(site.join("bench/index.html"))
+        );
         assert_eq!(
             resolve(&mounts, "/web/pkg/a%20b.wasm"),
             Some(root.path().join("lib/pkg/a b.wasm"))
@@ -197,15 +206,29 @@ mod tests {
     #[test]
     fn never_leaves_the_mounted_directories() {
         let (_root, mounts) = tree();
-        for url in ["/../secret.txt", "/web/../../secret.txt", "/%2e%2e/secret.txt", "/web/..%2f..%2fsecret.txt"] {
+        for url in [
+            "/../secret.txt",
+            "/web/../../secret.txt",
+            "/%2e%2e/secret.txt",
+            "/web/..%2f..%2fsecret.txt",
+        ] {
             assert_eq!(resolve(&mounts, url), None, "{url}");
         }
     }
 
     #[test]
     fn bad_mounts_are_errors() {
-        assert!(matches!(Mount::parse("web"), Err(ServeError::BadMount { .. })));
-        assert!(matches!(Mount::parse("/=dir"), Err(ServeError::BadMount { .. })));
-        assert!(matches!(Mount::parse("/web=/no/such/dir"), Err(ServeError::NotADirectory { .. })));
+        assert!(matches!(
+            Mount::parse("web"),
+            Err(ServeError::BadMount { .. })
+        ));
+        assert!(matches!(
+            Mount::parse("/=dir"),
+            Err(ServeError::BadMount { .. })
+        ));
+        assert!(matches!(
+            Mount::parse("/web=/no/such/dir"),
+            Err(ServeError::NotADirectory { .. })
+        ));
     }
 }

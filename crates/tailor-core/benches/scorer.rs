@@ -41,11 +41,17 @@ fn scorer(c: &mut Criterion) {
         b.iter(|| dense.score_into(black_box(&dense_query), &mut out).unwrap())
     });
     group.bench_function("packed", |b| {
-        b.iter(|| codes.score_into(black_box(&query), Similarity::InnerProduct, &mut out).unwrap())
+        b.iter(|| {
+            codes
+                .score_into(black_box(&query), Similarity::InnerProduct, &mut out)
+                .unwrap()
+        })
     });
     group.bench_function("packed_weighted", |b| {
         b.iter(|| {
-            codes.score_into(black_box(&query), Similarity::Weighted(&table), &mut out).unwrap()
+            codes
+                .score_into(black_box(&query), Similarity::Weighted(&table), &mut out)
+                .unwrap()
         })
     });
     group.finish();
@@ -57,10 +63,18 @@ fn scorer(c: &mut Criterion) {
         b.iter(|| dense.top_k(black_box(&dense_query), 10).unwrap())
     });
     group.bench_function("packed", |b| {
-        b.iter(|| codes.top_k(black_box(&query), Similarity::InnerProduct, 10).unwrap())
+        b.iter(|| {
+            codes
+                .top_k(black_box(&query), Similarity::InnerProduct, 10)
+                .unwrap()
+        })
     });
     group.bench_function("packed_weighted", |b| {
-        b.iter(|| codes.top_k(black_box(&query), Similarity::Weighted(&table), 10).unwrap())
+        b.iter(|| {
+            codes
+                .top_k(black_box(&query), Similarity::Weighted(&table), 10)
+                .unwrap()
+        })
     });
     group.finish();
 }

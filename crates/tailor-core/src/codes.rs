@@ -74,6 +74,10 @@ pub struct WeightTable {
     length: CodeLength,
     total: f32,
     tables: Vec<[f32; 256]>,
+    /// `bounds[d]` >= the weighted product of any two codes that differ in `d` bits: the
+    /// differing bits weigh at least the `d` smallest weights. Top-k uses it to skip the table
+    /// lookups for items that cannot reach the current k-th best score.
+    bounds: Vec<f32>,
 }
 
 impl WeightTable {
@@ -98,11 +102,24 @@ impl WeightTable {
                 table
             })
             .collect();
-        let total = weights.iter().map(|&w| f64::from(w)).sum::<f64>() as f32;
+        let total = weights.iter().map(|&w| f64::from(w)).sum::<f64>();
+        let mut ascending: Vec<f64> = weights.iter().map(|&w| f64::from(w)).collect();
+        ascending.sort_by(f64::total_cmp);
+        // f32 sums of up to L terms are off by far less than this; the margin keeps the bound
+        // a bound after rounding, so pruning never drops an item that belongs in the top k.
+        let margin = weights.iter().map(|w| f64::from(w.abs())).sum::<f64>() * 1e-4 + 1e-6;
+        let bounds = std::iter::once(0.0)
+            .chain(ascending.iter().scan(0.0, |sum, w| {
+                *sum += w;
+                Some(*sum)
+            }))
+            .map(|smallest| (total - 2.0 * smallest + margin) as f32)
+            .collect();
         Ok(Self {
             length,
-            total,
+            total: total as f32,
             tables,
+            bounds,
         })
     }
 
@@ -110,23 +127,60 @@ impl WeightTable {
         self.length
     }
 
-    /// <w . a, b> for two packed codes of this table's length.
+    /// <w . a, b> for two packed codes of this table's length. To score many items against one
+    /// query, use [`PackedCodes::scores`] or [`PackedCodes::top_k`], which fold the query into
+    /// the tables once.
     pub fn weighted_inner_product(&self, a: &[u64], b: &[u64]) -> Result<f32, CoreError> {
         self.length.check_code("first code", a)?;
         self.length.check_code("second code", b)?;
-        Ok(self.weighted_unchecked(a, b))
+        Ok(self.for_query(a).score(b))
+    }
+
+    /// Folds a query code into the tables: entry `v` at byte `p` becomes the weight of the bits
+    /// where an item byte `v` differs from the query's byte `p`, so the scan needs no xor.
+    fn for_query(&self, query: &[u64]) -> QueryTables<'_> {
+        let query_bytes = query.iter().flat_map(|word| word.to_le_bytes());
+        let tables = self
+            .tables
+            .iter()
+            .zip(query_bytes)
+            .map(|(table, q)| std::array::from_fn(|v| table[v ^ usize::from(q)]))
+            .collect();
+        QueryTables {
+            total: self.total,
+            tables,
+            bounds: &self.bounds,
+        }
+    }
+}
+
+/// A [`WeightTable`] specialised to one query code.
+struct QueryTables<'a> {
+    total: f32,
+    tables: Vec<[f32; 256]>,
+    bounds: &'a [f32],
+}
+
+impl QueryTables<'_> {
+    /// An upper bound on the score of any item that differs from the query in `differing` bits.
+    #[inline(always)]
+    fn bound(&self, differing: u32) -> f32 {
+        self.bounds
+            .get(differing as usize)
+            .copied()
+            .unwrap_or(f32::INFINITY)
     }
 
     #[inline(always)]
-    fn weighted_unchecked(&self, a: &[u64], b: &[u64]) -> f32 {
+    fn score(&self, item: &[u64]) -> f32 {
         let mut differing = 0f32;
-        for ((x, y), tables) in a.iter().zip(b).zip(self.tables.chunks_exact(8)) {
-            let d = (x ^ y).to_le_bytes();
+        for (word, tables) in item.iter().zip(self.tables.chunks_exact(8)) {
+            let b = word.to_le_bytes();
             // A balanced sum keeps the dependency chain short, so pairs overlap in the pipeline.
-            let low = (tables[0][d[0] as usize] + tables[1][d[1] as usize])
-                + (tables[2][d[2] as usize] + tables[3][d[3] as usize]);
-            let high = (tables[4][d[4] as usize] + tables[5][d[5] as usize])
-                + (tables[6][d[6] as usize] + tables[7][d[7] as usize]);
+            let low = (tables[0][usize::from(b[0])] + tables[1][usize::from(b[1])])
+                + (tables[2][usize::from(b[2])] + tables[3][usize::from(b[3])]);
+            let high = (tables[4][usize::from(b[4])] + tables[5][usize::from(b[5])])
+                + (tables[6][usize::from(b[6])] + tables[7][usize::from(b[7])]);
             differing += low + high;
         }
         self.total - 2.0 * differing
@@ -251,7 +305,9 @@ impl PackedCodes {
     }
 
     /// The `k` best items, best first; equal scores rank the lower index first. Scores are
-    /// computed on the fly, so a million-item scan allocates only the k-entry heap.
+    /// computed on the fly, so a million-item scan allocates only the k-entry heap. With weights,
+    /// an item whose popcount bound cannot beat the current k-th score skips the table lookups;
+    /// the result is exactly that of ranking every score.
     pub fn top_k(
         &self,
         query: &[u64],
@@ -260,8 +316,35 @@ impl PackedCodes {
     ) -> Result<Vec<Hit>, CoreError> {
         self.check_query(query, similarity)?;
         let mut top = TopK::new(k, self.len())?;
-        self.for_each_score(query, similarity, |index, score| top.push(index, score));
+        match (similarity, self.length.words()) {
+            (Similarity::InnerProduct, _) => {
+                self.for_each_score(query, similarity, |index, score| top.push(index, score))
+            }
+            (Similarity::Weighted(table), 2) => self.pruned_scan::<2>(query, table, &mut top),
+            (Similarity::Weighted(table), _) => self.pruned_scan::<0>(query, table, &mut top),
+        }
         Ok(top.into_sorted())
+    }
+
+    #[inline(always)]
+    fn pruned_scan<const WORDS: usize>(&self, query: &[u64], table: &WeightTable, top: &mut TopK) {
+        let tables = table.for_query(query);
+        let words = if WORDS == 0 {
+            self.length.words()
+        } else {
+            WORDS
+        };
+        for (index, item) in self.words.chunks_exact(words).enumerate() {
+            let differing: u32 = query
+                .iter()
+                .zip(item)
+                .map(|(q, x)| (q ^ x).count_ones())
+                .sum();
+            // The floor is -inf until k items are kept, so nothing is skipped before then.
+            if tables.bound(differing) >= top.floor() {
+                top.push(index, tables.score(item));
+            }
+        }
     }
 
     fn check_query(&self, query: &[u64], similarity: Similarity<'_>) -> Result<(), CoreError> {
@@ -292,13 +375,15 @@ impl PackedCodes {
                 self.scan::<2>(query, sink, |a, b| inner_unchecked(a, b) as f32)
             }
             (Similarity::Weighted(table), 2) => {
-                self.scan::<2>(query, sink, |a, b| table.weighted_unchecked(a, b))
+                let tables = table.for_query(query);
+                self.scan::<2>(query, sink, |_, item| tables.score(item))
             }
             (Similarity::InnerProduct, _) => {
                 self.scan::<0>(query, sink, |a, b| inner_unchecked(a, b) as f32)
             }
             (Similarity::Weighted(table), _) => {
-                self.scan::<0>(query, sink, |a, b| table.weighted_unchecked(a, b))
+                let tables = table.for_query(query);
+                self.scan::<0>(query, sink, |_, item| tables.score(item))
             }
         }
     }
@@ -311,7 +396,11 @@ impl PackedCodes {
         mut sink: impl FnMut(usize, f32),
         score: impl Fn(&[u64], &[u64]) -> f32,
     ) {
-        let words = if WORDS == 0 { self.length.words() } else { WORDS };
+        let words = if WORDS == 0 {
+            self.length.words()
+        } else {
+            WORDS
+        };
         for (index, code) in self.words.chunks_exact(words).enumerate() {
             sink(index, score(query, code));
         }

@@ -46,6 +46,9 @@ impl Eq for Worst {}
 pub struct TopK {
     k: usize,
     heap: BinaryHeap<Worst>,
+    /// The worst kept score once k hits are kept: anything strictly below it is rejected with
+    /// one float comparison, which is what almost every item of a large scan gets.
+    floor: f32,
 }
 
 impl TopK {
@@ -61,24 +64,47 @@ impl TopK {
         Ok(Self {
             k,
             heap: BinaryHeap::with_capacity(k),
+            floor: f32::NEG_INFINITY,
         })
     }
 
     #[inline]
     pub fn push(&mut self, index: usize, score: f32) {
+        let full = self.heap.len() == self.k;
+        if full && score < self.floor {
+            return;
+        }
         let candidate = Worst(Hit { index, score });
-        if self.heap.len() < self.k {
+        if !full {
             self.heap.push(candidate);
         } else if let Some(mut worst) = self.heap.peek_mut()
             && candidate < *worst
         {
             *worst = candidate;
+        } else {
+            return;
         }
+        if self.heap.len() == self.k {
+            self.floor = self
+                .heap
+                .peek()
+                .map_or(f32::NEG_INFINITY, |worst| worst.0.score);
+        }
+    }
+
+    /// The score an item must reach to be kept: -inf until k hits are kept, then the k-th best.
+    #[inline]
+    pub fn floor(&self) -> f32 {
+        self.floor
     }
 
     /// The kept hits, best first.
     pub fn into_sorted(self) -> Vec<Hit> {
-        self.heap.into_sorted_vec().into_iter().map(|w| w.0).collect()
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|w| w.0)
+            .collect()
     }
 }
 

@@ -2,14 +2,19 @@
 
 use proptest::prelude::*;
 use tailor_core::{
-    CodeLength, CoreError, DenseVectors, PackedCodes, Similarity, WeightTable, inner_product,
-    top_k,
+    CodeLength, CoreError, DenseVectors, PackedCodes, Similarity, WeightTable, inner_product, top_k,
 };
 
 /// Bit j of a code as +1.0 / -1.0, read one bit at a time (independent of `to_signs`).
 fn naive_signs(code: &[u64]) -> Vec<f64> {
     (0..code.len() * 64)
-        .map(|j| if (code[j / 64] >> (j % 64)) & 1 == 1 { 1.0 } else { -1.0 })
+        .map(|j| {
+            if (code[j / 64] >> (j % 64)) & 1 == 1 {
+                1.0
+            } else {
+                -1.0
+            }
+        })
         .collect()
 }
 
@@ -179,7 +184,10 @@ proptest! {
 #[test]
 fn code_length_must_be_a_positive_multiple_of_64() {
     for bits in [0, 1, 63, 65, 100, 127, 129] {
-        assert_eq!(CodeLength::new(bits), Err(CoreError::InvalidCodeLength { bits }));
+        assert_eq!(
+            CodeLength::new(bits),
+            Err(CoreError::InvalidCodeLength { bits })
+        );
     }
     assert_eq!(CodeLength::new(192).map(CodeLength::words), Ok(3));
     assert!(matches!(
@@ -194,66 +202,153 @@ fn code_length_must_be_a_positive_multiple_of_64() {
 
 #[test]
 fn mismatched_lengths_are_errors() {
-    assert!(matches!(inner_product(&[], &[]), Err(CoreError::InvalidCodeLength { bits: 0 })));
+    assert!(matches!(
+        inner_product(&[], &[]),
+        Err(CoreError::InvalidCodeLength { bits: 0 })
+    ));
     assert!(matches!(
         inner_product(&[1, 2], &[1]),
-        Err(CoreError::LengthMismatch { expected: 2, actual: 1, .. })
+        Err(CoreError::LengthMismatch {
+            expected: 2,
+            actual: 1,
+            ..
+        })
     ));
     let codes = PackedCodes::new(CodeLength::DEFAULT, vec![0; 6]).unwrap();
     assert_eq!(codes.len(), 3);
     assert!(matches!(
         PackedCodes::new(CodeLength::DEFAULT, vec![0; 5]),
-        Err(CoreError::RaggedLength { actual: 5, multiple_of: 2, .. })
+        Err(CoreError::RaggedLength {
+            actual: 5,
+            multiple_of: 2,
+            ..
+        })
     ));
     assert!(matches!(
         codes.scores(&[0; 3], Similarity::InnerProduct),
-        Err(CoreError::LengthMismatch { what: "query code", expected: 2, actual: 3 })
+        Err(CoreError::LengthMismatch {
+            what: "query code",
+            expected: 2,
+            actual: 3
+        })
     ));
     let wide_table = WeightTable::new(&[1.0; 256]).unwrap();
     assert!(matches!(
         codes.top_k(&[0; 2], Similarity::Weighted(&wide_table), 1),
-        Err(CoreError::LengthMismatch { what: "weight vector", expected: 128, actual: 256 })
+        Err(CoreError::LengthMismatch {
+            what: "weight vector",
+            expected: 128,
+            actual: 256
+        })
     ));
     assert!(matches!(
         codes.score_into(&[0; 2], Similarity::InnerProduct, &mut [0.0; 2]),
-        Err(CoreError::LengthMismatch { what: "score output", .. })
+        Err(CoreError::LengthMismatch {
+            what: "score output",
+            ..
+        })
     ));
     let table = WeightTable::new(&[1.0; 128]).unwrap();
     assert!(matches!(
         table.weighted_inner_product(&[0; 2], &[0; 1]),
         Err(CoreError::LengthMismatch { .. })
     ));
-    assert!(matches!(DenseVectors::new(0, vec![]), Err(CoreError::ZeroDimension)));
-    assert!(matches!(DenseVectors::new(3, vec![0.0; 4]), Err(CoreError::RaggedLength { .. })));
+    assert!(matches!(
+        DenseVectors::new(0, vec![]),
+        Err(CoreError::ZeroDimension)
+    ));
+    assert!(matches!(
+        DenseVectors::new(3, vec![0.0; 4]),
+        Err(CoreError::RaggedLength { .. })
+    ));
     let dense = DenseVectors::new(2, vec![0.0; 4]).unwrap();
-    assert!(matches!(dense.top_k(&[0.0; 3], 1), Err(CoreError::LengthMismatch { .. })));
+    assert!(matches!(
+        dense.top_k(&[0.0; 3], 1),
+        Err(CoreError::LengthMismatch { .. })
+    ));
 }
 
 #[test]
 fn k_must_be_between_one_and_the_item_count() {
     let codes = PackedCodes::new(CodeLength::DEFAULT, vec![7; 10]).unwrap();
-    assert_eq!(codes.top_k(&[0; 2], Similarity::InnerProduct, 0), Err(CoreError::ZeroK));
+    assert_eq!(
+        codes.top_k(&[0; 2], Similarity::InnerProduct, 0),
+        Err(CoreError::ZeroK)
+    );
     assert_eq!(
         codes.top_k(&[0; 2], Similarity::InnerProduct, 6),
         Err(CoreError::KExceedsItems { k: 6, n: 5 })
     );
     assert_eq!(top_k(&[], 1), Err(CoreError::KExceedsItems { k: 1, n: 0 }));
     assert_eq!(top_k(&[1.0], 0), Err(CoreError::ZeroK));
-    assert_eq!(codes.top_k(&[0; 2], Similarity::InnerProduct, 5).map(|h| h.len()), Ok(5));
+    assert_eq!(
+        codes
+            .top_k(&[0; 2], Similarity::InnerProduct, 5)
+            .map(|h| h.len()),
+        Ok(5)
+    );
 }
 
 #[test]
 fn non_finite_input_is_an_error() {
     let mut weights = vec![1.0; 64];
     weights[9] = f32::NAN;
-    assert!(matches!(WeightTable::new(&weights), Err(CoreError::NonFinite { index: 9, .. })));
+    assert!(matches!(
+        WeightTable::new(&weights),
+        Err(CoreError::NonFinite { index: 9, .. })
+    ));
     weights[9] = f32::INFINITY;
-    assert!(matches!(WeightTable::new(&weights), Err(CoreError::NonFinite { index: 9, .. })));
-    assert!(matches!(top_k(&[0.0, f32::NAN], 1), Err(CoreError::NonFinite { index: 1, .. })));
+    assert!(matches!(
+        WeightTable::new(&weights),
+        Err(CoreError::NonFinite { index: 9, .. })
+    ));
+    assert!(matches!(
+        top_k(&[0.0, f32::NAN], 1),
+        Err(CoreError::NonFinite { index: 1, .. })
+    ));
     let mut signs = vec![1.0; 64];
     signs[3] = f32::NAN;
     assert!(matches!(
         PackedCodes::from_signs(CodeLength::new(64).unwrap(), &signs),
         Err(CoreError::NonFinite { index: 3, .. })
     ));
+}
+
+/// Pruned weighted top-k must equal the ranking of the full weighted scores, for weights of mixed
+/// sign and very different magnitudes (where the popcount bound is loose) and for typical ones.
+#[test]
+fn pruned_weighted_top_k_equals_ranking_all_scores() {
+    let mut state = 0x1234_5678_9abc_def0u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let length = CodeLength::DEFAULT;
+    let codes = PackedCodes::new(length, (0..20_000 * 2).map(|_| next()).collect()).unwrap();
+    let query = [next(), next()];
+    let typical: Vec<f32> = (0..128)
+        .map(|_| 0.5 + (next() >> 40) as f32 / (1u64 << 24) as f32)
+        .collect();
+    let wild: Vec<f32> = (0..128)
+        .map(|j| {
+            let magnitude = if j % 17 == 0 { 40.0 } else { 0.01 };
+            let sign = if next() & 1 == 0 { -1.0 } else { 1.0 };
+            sign * magnitude * (next() >> 40) as f32 / (1u64 << 24) as f32
+        })
+        .collect();
+    for weights in [typical, wild] {
+        let table = WeightTable::new(&weights).unwrap();
+        let all = codes.scores(&query, Similarity::Weighted(&table)).unwrap();
+        for k in [1, 10, 100] {
+            assert_eq!(
+                codes
+                    .top_k(&query, Similarity::Weighted(&table), k)
+                    .unwrap(),
+                top_k(&all, k).unwrap(),
+                "k = {k}"
+            );
+        }
+    }
 }

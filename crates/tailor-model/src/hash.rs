@@ -103,16 +103,24 @@ mod tests {
             .with_bits(bits)
             .init_with_weights(weights.clone(), &device)
             .unwrap();
-        let x = Tensor::<2>::from_data(TensorData::new(embeddings.clone(), [n, input_dim]), &device);
+        let x =
+            Tensor::<2>::from_data(TensorData::new(embeddings.clone(), [n, input_dim]), &device);
         let beta = 1.7;
-        let got = head.forward(x, beta).into_data().try_to_vec::<f32>().unwrap();
+        let got = head
+            .forward(x, beta)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         for row in 0..n {
             for bit in 0..bits {
                 let dot: f32 = (0..input_dim)
                     .map(|k| embeddings[row * input_dim + k] * weights[k * bits + bit])
                     .sum();
                 let expected = (beta * dot).tanh();
-                assert!((got[row * bits + bit] - expected).abs() < 1e-6, "row {row} bit {bit}");
+                assert!(
+                    (got[row * bits + bit] - expected).abs() < 1e-6,
+                    "row {row} bit {bit}"
+                );
             }
         }
     }

@@ -13,7 +13,12 @@ thread_local! {
 /// "webgpu" or "cpu": which flavour of the module this is.
 #[wasm_bindgen]
 pub fn backend_flavour() -> String {
-    if cfg!(feature = "webgpu") { "webgpu" } else { "cpu" }.to_string()
+    if cfg!(feature = "webgpu") {
+        "webgpu"
+    } else {
+        "cpu"
+    }
+    .to_string()
 }
 
 /// Initialises the backend (idempotent) and describes the device it got.

@@ -77,7 +77,11 @@ impl CodeIndex {
 
     /// <w . query, item> for every item.
     #[wasm_bindgen(js_name = scoresWeighted)]
-    pub fn scores_weighted(&self, query: &[u64], weights: &WeightTable) -> Result<Vec<f32>, JsError> {
+    pub fn scores_weighted(
+        &self,
+        query: &[u64],
+        weights: &WeightTable,
+    ) -> Result<Vec<f32>, JsError> {
         self.0
             .scores(query, Similarity::Weighted(&weights.0))
             .map_err(js_error)

@@ -18,7 +18,10 @@ use setup::Tools;
 use wasm::Flavour;
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Build, test and demo automation for Tailor")]
+#[command(
+    name = "cargo xtask",
+    about = "Build, test and demo automation for Tailor"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Task,
@@ -66,7 +69,11 @@ fn main() -> Result<()> {
         }
         Task::Wasm { flavour } => {
             let tools = Tools::ensure(&root)?;
-            let flavours = if flavour.is_empty() { Flavour::ALL.to_vec() } else { flavour };
+            let flavours = if flavour.is_empty() {
+                Flavour::ALL.to_vec()
+            } else {
+                flavour
+            };
             for flavour in flavours {
                 wasm::build(&tools, &root, flavour)?;
             }
@@ -116,7 +123,10 @@ fn demo(root: &Path, port: u16) -> Result<()> {
         .filter(|(path, _)| root.join("www").join(path).join("index.html").is_file())
         .map(|(path, what)| format!("  {what}: {base}/{path}"))
         .collect();
-    step(&format!("serving www/ on {base}/ (Ctrl-C stops it)\n{}", pages.join("\n")));
+    step(&format!(
+        "serving www/ on {base}/ (Ctrl-C stops it)\n{}",
+        pages.join("\n")
+    ));
     run(Command::new(tailor)
         .arg("serve")
         .arg(root.join("www"))

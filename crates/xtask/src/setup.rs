@@ -71,7 +71,11 @@ fn wasm_toolchain(apt: &mut Apt) -> Result<WasmToolchain> {
     }
     let linker = rust_lld()?;
     let version = output_of(Command::new(&rustc).arg("--version")).unwrap_or_default();
-    println!("using {version} ({}) with {}", rustc.display(), linker.display());
+    println!(
+        "using {version} ({}) with {}",
+        rustc.display(),
+        linker.display()
+    );
     Ok(WasmToolchain::BuildStd { rustc, linker })
 }
 
@@ -120,7 +124,9 @@ fn wasm_bindgen_cli() -> Result<PathBuf> {
             .iter()
             .cloned()
             .chain(which::which("wasm-bindgen").ok())
-            .find(|path| output_of(Command::new(path).arg("--version")).as_deref() == Some(&expected))
+            .find(|path| {
+                output_of(Command::new(path).arg("--version")).as_deref() == Some(&expected)
+            })
     };
     if let Some(path) = find() {
         println!("found {expected} at {}", path.display());
@@ -151,14 +157,21 @@ fn npm_packages(root: &Path, apt: &mut Apt) -> Result<PathBuf> {
     };
     if stale {
         println!("running npm ci in {}", dir.display());
-        run(Command::new("npm").arg("ci").arg("--no-audit").arg("--no-fund").current_dir(&dir))
-            .context("npm ci failed; the npm registry must be reachable")?;
+        run(Command::new("npm")
+            .arg("ci")
+            .arg("--no-audit")
+            .arg("--no-fund")
+            .current_dir(&dir))
+        .context("npm ci failed; the npm registry must be reachable")?;
     } else {
         println!("node_modules is up to date with package-lock.json");
     }
     let wasm_opt = dir.join("node_modules/.bin/wasm-opt");
     let version = output_of(Command::new(&wasm_opt).arg("--version")).with_context(|| {
-        format!("{} does not run; delete tests/node_modules and retry", wasm_opt.display())
+        format!(
+            "{} does not run; delete tests/node_modules and retry",
+            wasm_opt.display()
+        )
     })?;
     println!("{version}");
     Ok(wasm_opt)
@@ -166,7 +179,8 @@ fn npm_packages(root: &Path, apt: &mut Apt) -> Result<PathBuf> {
 
 fn chromium(apt: &mut Apt) -> Result<PathBuf> {
     step("Chromium from Debian, for the browser tests");
-    let path = env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    let path =
+        env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
     if !path.is_file() {
         apt.install(&["chromium"], "Chromium")?;
     }

@@ -33,7 +33,14 @@ pub fn build(tools: &Tools, root: &Path, flavour: Flavour) -> Result<()> {
     let name = flavour.name();
     step(&format!("wasm build, {name} flavour"));
     let mut command = cargo();
-    command.args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "tailor-wasm"]);
+    command.args([
+        "build",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "tailor-wasm",
+    ]);
     if flavour == Flavour::Webgpu {
         command.args(["--no-default-features", "--features", "webgpu"]);
     }
@@ -70,7 +77,11 @@ fn optimize(tools: &Tools, name: &str, wasm: &Path) -> Result<()> {
         println!("wasm-opt -O3 on the {name} module ({} bytes)", input.len());
         let _ = fs::remove_file(&cached_input);
         run(std::process::Command::new(&tools.wasm_opt)
-            .args(["-O3", "--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
+            .args([
+                "-O3",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+            ])
             .arg(wasm)
             .arg("-o")
             .arg(&cached_output))?;
