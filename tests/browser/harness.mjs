@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -72,4 +73,19 @@ export async function openPage(browser, url) {
   });
   await page.goto(url);
   return { page, problems };
+}
+
+/** For a test file: one server and one browser for all its tests, started before and closed
+ * after them. The returned object gets `server` and `browser` once `before` has run. */
+export function useBrowser(dir = 'tests/browser/pages', mounts = { '/web': 'web' }) {
+  const session = {};
+  before(async () => {
+    session.server = await startServer(dir, mounts);
+    session.browser = await launchChromium();
+  });
+  after(async () => {
+    await session.browser?.close();
+    session.server?.close();
+  });
+  return session;
 }

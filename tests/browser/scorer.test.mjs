@@ -1,24 +1,13 @@
 // The packed-code scorer compiled to wasm, in headless Chromium, against plain JS on the same
 // 100k random codes.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchChromium, openPage, startServer } from './harness.mjs';
+import { test } from 'node:test';
+import { openPage, useBrowser } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer('tests/browser/pages', { '/web': 'web' });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const session = useBrowser();
 
 test('wasm ranks 100k packed codes exactly like the JS reference', async () => {
-  const { page, problems } = await openPage(browser, `${server.url}/`);
+  const { page, problems } = await openPage(session.browser, `${session.server.url}/`);
   const result = await page.evaluate(async () => {
     const checks = await import('/checks.mjs');
     return checks.packedScorerParity({ n: 100_000, bits: 128, k: 10 });
@@ -42,7 +31,7 @@ test('wasm ranks 100k packed codes exactly like the JS reference', async () => {
 });
 
 test('bad input to the wasm scorer raises a JS Error with a clear message', async () => {
-  const { page, problems } = await openPage(browser, `${server.url}/`);
+  const { page, problems } = await openPage(session.browser, `${session.server.url}/`);
   const errors = await page.evaluate(async () => (await import('/checks.mjs')).scorerErrors());
   const expected = {
     badLength: /multiple of 64 bits, got 100/,

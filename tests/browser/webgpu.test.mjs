@@ -1,24 +1,13 @@
 // The WebGPU build of tailor-wasm runs a Burn forward pass (the FHN hash head) on a real WebGPU
 // adapter and must agree with the CPU build. No adapter is a failure, never a skip.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchChromium, openPage, startServer } from './harness.mjs';
+import { test } from 'node:test';
+import { openPage, useBrowser } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer('tests/browser/pages', { '/web': 'web' });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const session = useBrowser();
 
 test('WebGPU build: Burn forward pass read back asynchronously matches the CPU build', async () => {
-  const { page, problems } = await openPage(browser, `${server.url}/`);
+  const { page, problems } = await openPage(session.browser, `${session.server.url}/`);
   const result = await page.evaluate(async () =>
     (await import('/checks.mjs')).webgpuParity({ n: 256, inputDim: 64, bits: 128, beta: 1.5 }));
   if (!result.adapter) {

@@ -53,6 +53,22 @@ impl Default for CodeLength {
     }
 }
 
+/// Reports the first value for which `bad` holds.
+fn reject_first(
+    what: &'static str,
+    values: &[f32],
+    bad: impl Fn(f32) -> bool,
+) -> Result<(), CoreError> {
+    match values.iter().position(|&v| bad(v)) {
+        Some(index) => Err(CoreError::NonFinite {
+            what,
+            index,
+            value: values[index],
+        }),
+        None => Ok(()),
+    }
+}
+
 /// <a, b> for two packed codes of the same length.
 pub fn inner_product(a: &[u64], b: &[u64]) -> Result<i32, CoreError> {
     let length = CodeLength::new(a.len() * 64)?;
@@ -83,13 +99,7 @@ pub struct WeightTable {
 impl WeightTable {
     pub fn new(weights: &[f32]) -> Result<Self, CoreError> {
         let length = CodeLength::new(weights.len())?;
-        if let Some((index, &value)) = weights.iter().enumerate().find(|(_, w)| !w.is_finite()) {
-            return Err(CoreError::NonFinite {
-                what: "weight",
-                index,
-                value,
-            });
-        }
+        reject_first("weight", weights, |w| !w.is_finite())?;
         let tables = weights
             .chunks_exact(8)
             .map(|byte_weights| {
@@ -225,13 +235,7 @@ impl PackedCodes {
                 multiple_of: length.bits(),
             });
         }
-        if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| v.is_nan()) {
-            return Err(CoreError::NonFinite {
-                what: "sign value",
-                index,
-                value,
-            });
-        }
+        reject_first("sign value", values, f32::is_nan)?;
         let words = values
             .chunks_exact(64)
             .map(|chunk| {

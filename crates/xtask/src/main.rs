@@ -38,7 +38,8 @@ enum Task {
         #[arg(long, value_enum)]
         flavour: Vec<Flavour>,
     },
-    /// Run every test: cargo tests, the wasm build, and the browser tests in headless Chromium.
+    /// Run every test: fmt and clippy checks, cargo tests, the wasm builds, and the browser tests
+    /// in headless Chromium.
     Test,
     /// Build everything and serve the demo shop (www/) on 127.0.0.1.
     Demo {
@@ -87,6 +88,19 @@ fn main() -> Result<()> {
 
 fn test(root: &Path) -> Result<()> {
     let tools = Tools::ensure(root)?;
+    step("cargo fmt --check and cargo clippy -D warnings");
+    run(cargo().args(["fmt", "--all", "--check"])).context(
+        "code is not formatted: run `cargo fmt --all` (or `rustup component add rustfmt`)",
+    )?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+    .context("clippy found problems (or is missing: `rustup component add clippy`)")?;
     step("cargo test --workspace");
     run(cargo().args(["test", "--workspace"]))?;
     step("building the tailor binary (the browser tests serve pages with `tailor serve`)");
