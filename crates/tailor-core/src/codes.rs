@@ -112,12 +112,17 @@ impl WeightTable {
                 table
             })
             .collect();
+        let magnitude = weights.iter().map(|w| f64::from(w.abs())).sum::<f64>();
+        // Scores are f32; past this, total - 2 * differing could overflow to inf - inf = NaN.
+        if magnitude > f64::from(f32::MAX) / 4.0 {
+            return Err(CoreError::WeightsTooLarge { sum: magnitude });
+        }
         let total = weights.iter().map(|&w| f64::from(w)).sum::<f64>();
         let mut ascending: Vec<f64> = weights.iter().map(|&w| f64::from(w)).collect();
         ascending.sort_by(f64::total_cmp);
         // f32 sums of up to L terms are off by far less than this; the margin keeps the bound
         // a bound after rounding, so pruning never drops an item that belongs in the top k.
-        let margin = weights.iter().map(|w| f64::from(w.abs())).sum::<f64>() * 1e-4 + 1e-6;
+        let margin = magnitude * 1e-4 + 1e-6;
         let bounds = std::iter::once(0.0)
             .chain(ascending.iter().scan(0.0, |sum, w| {
                 *sum += w;

