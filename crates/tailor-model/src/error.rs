@@ -9,6 +9,8 @@ pub enum ModelError {
         multiple_of: usize,
         actual: usize,
     },
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
     #[error("{what} has {actual} values, expected {expected}")]
     ShapeMismatch {
         what: &'static str,

@@ -6,6 +6,7 @@
 
 mod error;
 mod hash;
+pub mod text;
 
 pub use error::ModelError;
 pub use hash::{HashHead, HashHeadConfig, hash_beta};

@@ -3,3 +3,9 @@
 //! computes the evaluation metrics against baselines in the same run, and exports a trained model
 //! as a static bundle that the browser runtime loads. It depends on tailor-data and tailor-model;
 //! nothing in the browser depends on it.
+
+mod encoder;
+mod error;
+
+pub use encoder::{MINILM_MAX_TOKENS, MINILM_MODEL_DIR, load_minilm};
+pub use error::TrainError;

@@ -1,0 +1,9 @@
+//! Text encoding: the WordPiece tokenizer and all-MiniLM-L6-v2 (BERT, 6 layers, 384 wide, mean
+//! pooling, L2 norm). Frozen: it embeds item text and training queries natively, and the
+//! shopper's request in the browser.
+
+mod minilm;
+mod tokenizer;
+
+pub use minilm::{MiniLm, MiniLmConfig};
+pub use tokenizer::{Encoded, TextTokenizer};
