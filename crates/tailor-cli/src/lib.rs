@@ -3,4 +3,6 @@
 //! server that the demo shop and the browser tests run on 127.0.0.1: a bundle is just static
 //! files, so a shop can host it anywhere, and this server exists only for local use.
 
+pub mod data;
 pub mod serve;
+pub mod train;

@@ -4,8 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use tailor_cli::serve::{Mount, StaticServer};
+use tailor_cli::train::{ExportArgs, TrainArgs};
+use tailor_core::bundle::{EmbeddingEncoding, EncoderKind};
 
 #[derive(Parser)]
 #[command(
@@ -18,8 +20,94 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum Encoder {
+    /// Static token embeddings distilled from MiniLM (8 MB; the default for shop pages).
+    Static,
+    /// Full all-MiniLM-L6-v2 (90 MB).
+    Minilm,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Encoding {
+    F16,
+    Int8,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Train WhisperLite (MiniLM and static-encoder queries) and the linear baseline on the
+    /// Women's Clothing reviews, checkpointing every epoch.
+    Train {
+        /// Run folder for checkpoints and run.json.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 12)]
+        epochs: usize,
+        /// Seed of the split, the initial weights and the sampling.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Continue a run that was stopped; finished epochs are kept.
+        #[arg(long)]
+        resume: bool,
+        /// Quick runs: only the ITEMS most reviewed items, each with at most REVIEWS reviews.
+        #[arg(long, value_name = "ITEMS,REVIEWS", value_parser = parse_subset)]
+        subset: Option<[usize; 2]>,
+        /// Package and embedding cache (default: $TAILOR_CACHE or ~/.cache/tailor).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+        /// No progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Evaluate a trained run on the test split against zero-shot, popularity and random.
+    Eval {
+        #[arg(long)]
+        run: PathBuf,
+        /// Where the JSON report goes.
+        #[arg(long)]
+        json: PathBuf,
+        /// Folder for the SVG plots (default: RUN/plots).
+        #[arg(long)]
+        plots: Option<PathBuf>,
+        #[arg(long)]
+        cache: Option<PathBuf>,
+    },
+    /// Write the static bundle that the browser loads.
+    Export {
+        #[arg(long)]
+        run: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value = "static")]
+        encoder: Encoder,
+        /// Storage of the item embeddings.
+        #[arg(long, value_enum, default_value = "f16")]
+        embeddings: Encoding,
+        /// An eval report whose figures go into the manifest.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        #[arg(long)]
+        cache: Option<PathBuf>,
+    },
+    /// Check a shop's catalog (and interaction log) before training on it: the first malformed
+    /// row is reported with its file and line.
+    CheckData {
+        /// Catalog as .csv, .tsv or .jsonl.
+        #[arg(long)]
+        catalog: PathBuf,
+        /// Interaction log as .csv, .tsv or .jsonl; every item must be in the catalog.
+        #[arg(long)]
+        interactions: Option<PathBuf>,
+        #[arg(long, default_value = "item_id")]
+        id_column: String,
+        #[arg(long, default_value = "title")]
+        title_column: String,
+        #[arg(long, default_value = "user_id")]
+        user_column: String,
+        #[arg(long, default_value = "item_id")]
+        item_column: String,
+    },
     /// Serve a directory of static files (a demo site, a bundle) on a local address.
     Serve {
         /// Directory served at `/`.
@@ -33,8 +121,87 @@ enum Command {
     },
 }
 
+fn parse_subset(value: &str) -> Result<[usize; 2], String> {
+    let (items, reviews) = value
+        .split_once(',')
+        .ok_or_else(|| "expected ITEMS,REVIEWS, e.g. 40,20".to_string())?;
+    let parse = |s: &str| {
+        s.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("{s:?} is not a positive number"))
+    };
+    Ok([parse(items)?, parse(reviews)?])
+}
+
 fn main() -> Result<()> {
     match Cli::parse().command {
+        Command::Train {
+            out,
+            epochs,
+            seed,
+            resume,
+            subset,
+            cache,
+            quiet,
+        } => tailor_cli::train::train(&TrainArgs {
+            out,
+            epochs,
+            seed,
+            resume,
+            subset,
+            cache,
+            quiet,
+        }),
+        Command::Eval {
+            run,
+            json,
+            plots,
+            cache,
+        } => tailor_cli::train::eval(&run, &json, plots.as_deref(), cache.as_deref()),
+        Command::Export {
+            run,
+            out,
+            encoder,
+            embeddings,
+            report,
+            cache,
+        } => tailor_cli::train::export(&ExportArgs {
+            run,
+            out,
+            encoder: match encoder {
+                Encoder::Static => EncoderKind::Static,
+                Encoder::Minilm => EncoderKind::Minilm,
+            },
+            encoding: match embeddings {
+                Encoding::F16 => EmbeddingEncoding::F16,
+                Encoding::Int8 => EmbeddingEncoding::Int8,
+            },
+            report,
+            cache,
+        }),
+        Command::CheckData {
+            catalog,
+            interactions,
+            id_column,
+            title_column,
+            user_column,
+            item_column,
+        } => tailor_cli::data::check(&tailor_cli::data::CheckArgs {
+            catalog,
+            interactions,
+            catalog_columns: tailor_data::CatalogColumns {
+                id: id_column,
+                title: title_column,
+                ..Default::default()
+            },
+            interaction_columns: tailor_data::InteractionColumns {
+                user: user_column,
+                item: item_column,
+                ..Default::default()
+            },
+        }),
         Command::Serve { dir, mounts, addr } => {
             let mut all = vec![Mount::new("", &dir)?];
             for spec in &mounts {

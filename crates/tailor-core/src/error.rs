@@ -1,4 +1,8 @@
+use std::path::PathBuf;
+
 use thiserror::Error;
+
+use crate::bundle::EmbeddingEncoding;
 
 /// Everything that can be wrong with the input to the scorers. Bad input is reported, never a
 /// panic: codes and weights come from downloaded bundles and from JavaScript callers.
@@ -32,4 +36,69 @@ pub enum CoreError {
     ZeroK,
     #[error("k = {k} is larger than the {n} items to rank")]
     KExceedsItems { k: usize, n: usize },
+}
+
+/// Everything that can be wrong with a bundle on disk or its manifest. A bundle is downloaded
+/// or copied by hand, so each problem names the file it concerns and what was expected.
+#[derive(Debug, Error)]
+pub enum BundleError {
+    #[error("bundle file {file} is missing")]
+    Missing { file: String },
+    #[error("bundle file {file} has {actual} bytes, the manifest says {expected}")]
+    WrongSize {
+        file: String,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("bundle file {file} is damaged: sha256 {actual}, the manifest says {expected}")]
+    WrongHash {
+        file: String,
+        expected: String,
+        actual: String,
+    },
+    #[error(
+        "bundle format version {found} is not supported (this build reads version {supported})"
+    )]
+    UnknownVersion { found: u64, supported: u32 },
+    #[error("manifest.json is not valid: {message}")]
+    BadManifest { message: String },
+    #[error("bundle file {file} is not listed in manifest.json")]
+    NotInManifest { file: String },
+    #[error("bundle path {file:?} is not allowed: {why}")]
+    UnsafePath { file: String, why: &'static str },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What can be wrong with a stored embedding matrix or the values it is built from.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum QuantError {
+    #[error("embedding dimension must be at least 1")]
+    ZeroDimension,
+    #[error("an embedding matrix of {rows} x {dim} is too large to address")]
+    TooLarge { rows: usize, dim: usize },
+    #[error("an embedding matrix of {rows} x {dim} needs {expected} values, got {actual}")]
+    ValueCount {
+        rows: usize,
+        dim: usize,
+        expected: usize,
+        actual: usize,
+    },
+    #[error("embedding value {index} is not a finite number ({value})")]
+    NonFiniteValue { index: usize, value: f32 },
+    #[error(
+        "{encoding:?} embeddings of {rows} x {dim} take {expected} bytes, the data has {actual}"
+    )]
+    WrongByteLength {
+        encoding: EmbeddingEncoding,
+        rows: usize,
+        dim: usize,
+        expected: usize,
+        actual: usize,
+    },
+    #[error("int8 scale of embedding row {row} is {value}, not a finite non-negative number")]
+    BadScale { row: usize, value: f32 },
 }

@@ -2,14 +2,23 @@
 //! must behave identically on both sides and needs no tensor library: binary item codes packed
 //! into `u64` words, their (diagonally weighted) inner products via xor and popcount, dense
 //! float scoring, and top-k selection. Keeping it free of Burn keeps the wasm CPU build small and
-//! lets the browser score a million-item catalog without touching a tensor backend.
+//! lets the browser score a million-item catalog without touching a tensor backend. It also
+//! defines the bundle a shop hosts (`manifest.json` listing each file's size and sha256, checked on
+//! load) and the f16/int8 layouts its embedding matrices are stored in.
 
+pub mod bundle;
 mod codes;
 mod dense;
 mod error;
+pub mod quant;
 mod topk;
 
+pub use bundle::{
+    BUNDLE_FORMAT_VERSION, Bundle, BundleWriter, EmbeddingEncoding, EncoderKind, FileEntry,
+    MANIFEST_FILE, Manifest, sha256_hex,
+};
 pub use codes::{CodeLength, PackedCodes, Similarity, WeightTable, inner_product};
 pub use dense::DenseVectors;
-pub use error::CoreError;
+pub use error::{BundleError, CoreError, QuantError};
+pub use quant::EmbeddingMatrix;
 pub use topk::{Hit, TopK, top_k};

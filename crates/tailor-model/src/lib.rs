@@ -7,6 +7,7 @@
 mod error;
 mod hash;
 pub mod text;
+pub mod whisper;
 
 pub use error::ModelError;
 pub use hash::{HashHead, HashHeadConfig, hash_beta};

@@ -15,4 +15,16 @@ pub enum TrainError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot draw {path}: {message}")]
+    Plot { path: PathBuf, message: String },
+    #[error("tensor: {0}")]
+    Tensor(String),
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint { path: PathBuf, message: String },
+    #[error("invalid training setup: {message}")]
+    Config { message: String },
+    #[error(transparent)]
+    Bundle(#[from] tailor_core::BundleError),
+    #[error("cannot serialize {what}: {message}")]
+    Serialize { what: &'static str, message: String },
 }

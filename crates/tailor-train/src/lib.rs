@@ -4,8 +4,17 @@
 //! as a static bundle that the browser runtime loads. It depends on tailor-data and tailor-model;
 //! nothing in the browser depends on it.
 
+pub mod corpus;
+pub mod distill;
+pub mod embed;
 mod encoder;
 mod error;
+pub mod evaluate;
+pub mod metrics;
+pub mod pipeline;
+pub mod plots;
+pub mod run;
+pub mod whisper;
 
 pub use encoder::{MINILM_MAX_TOKENS, MINILM_MODEL_DIR, load_minilm};
 pub use error::TrainError;

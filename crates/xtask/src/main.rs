@@ -130,13 +130,48 @@ fn demo(root: &Path, port: u16) -> Result<()> {
     step("building the tailor binary");
     run(cargo().args(["build", "--release", "-p", "tailor-cli"]))?;
     let tailor = target_dir().join("release/tailor");
+
+    // The run lives next to the build cache, outside the clone: a second `demo` resumes it,
+    // which skips every finished epoch, and re-evaluates and re-exports in seconds.
+    let run_dir = target_dir().join("demo-run");
+    let report = run_dir.join("report.json");
+    let bundle = run_dir.join("bundle");
+    step("training WhisperLite on the Women's Clothing reviews (first run: embeds 22k reviews)");
+    run(Command::new(&tailor)
+        .args(["train", "--resume", "--out"])
+        .arg(&run_dir))?;
+    step("evaluating on the test split");
+    run(Command::new(&tailor)
+        .args(["eval", "--run"])
+        .arg(&run_dir)
+        .arg("--json")
+        .arg(&report))?;
+    step("exporting the bundle (static query encoder, f16 item embeddings)");
+    run(Command::new(&tailor)
+        .args(["export", "--run"])
+        .arg(&run_dir)
+        .arg("--out")
+        .arg(&bundle)
+        .arg("--report")
+        .arg(&report))?;
+    println!(
+        "run: {}\nreport: {}\nplots: {}\nbundle: {}",
+        run_dir.display(),
+        report.display(),
+        run_dir.join("plots").display(),
+        bundle.display()
+    );
+
     let base = format!("http://127.0.0.1:{port}");
     // Name only the pages that exist, so the printed URL never leads to a 404.
-    let pages: Vec<String> = [("", "the shop"), ("bench/", "the scorer benchmark")]
+    let mut pages: Vec<String> = [("", "the shop"), ("bench/", "the scorer benchmark")]
         .iter()
         .filter(|(path, _)| root.join("www").join(path).join("index.html").is_file())
         .map(|(path, what)| format!("  {what}: {base}/{path}"))
         .collect();
+    pages.push(format!(
+        "  the bundle's manifest: {base}/bundle/manifest.json"
+    ));
     step(&format!(
         "serving www/ on {base}/ (Ctrl-C stops it)\n{}",
         pages.join("\n")
@@ -146,6 +181,8 @@ fn demo(root: &Path, port: u16) -> Result<()> {
         .arg(root.join("www"))
         .arg("--mount")
         .arg(format!("/web={}", root.join("web").display()))
+        .arg("--mount")
+        .arg(format!("/bundle={}", bundle.display()))
         .arg("--addr")
         .arg(format!("127.0.0.1:{port}")))
 }

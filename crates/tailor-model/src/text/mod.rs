@@ -3,7 +3,9 @@
 //! shopper's request in the browser.
 
 mod minilm;
+mod static_encoder;
 mod tokenizer;
 
 pub use minilm::{MiniLm, MiniLmConfig};
-pub use tokenizer::{Encoded, TextTokenizer};
+pub use static_encoder::StaticEncoder;
+pub use tokenizer::{Encoded, TextTokenizer, pad_batch};

@@ -1,0 +1,151 @@
+//! `tailor train`, `tailor eval` and `tailor export`: thin wrappers over tailor-train that add
+//! progress bars and print where everything went.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use indicatif::ProgressBar;
+use tailor_core::bundle::{EmbeddingEncoding, EncoderKind};
+use tailor_data::PackageCache;
+use tailor_train::metrics::markdown_table;
+use tailor_train::pipeline::Stages;
+use tailor_train::run::{self, RunOptions};
+use tailor_train::whisper::progress_bar;
+
+pub struct TrainArgs {
+    pub out: PathBuf,
+    pub epochs: usize,
+    pub seed: u64,
+    pub resume: bool,
+    pub subset: Option<[usize; 2]>,
+    pub cache: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+pub struct ExportArgs {
+    pub run: PathBuf,
+    pub out: PathBuf,
+    pub encoder: EncoderKind,
+    pub encoding: EmbeddingEncoding,
+    pub report: Option<PathBuf>,
+    pub cache: Option<PathBuf>,
+}
+
+/// Prints each stage and gives it a progress bar (hidden with `--quiet`).
+struct Console {
+    quiet: bool,
+}
+
+impl Stages for Console {
+    fn stage(&self, name: &str) -> ProgressBar {
+        eprintln!("{name}");
+        progress_bar(self.quiet)
+    }
+}
+
+fn cache_root(cache: Option<&Path>) -> PathBuf {
+    cache.map_or_else(PackageCache::default_root, Path::to_path_buf)
+}
+
+pub fn train(args: &TrainArgs) -> Result<()> {
+    let options = RunOptions {
+        seed: args.seed,
+        epochs: args.epochs,
+        subset: args.subset,
+    };
+    let started = Instant::now();
+    run::train_run(
+        &args.out,
+        &options,
+        args.resume,
+        &cache_root(args.cache.as_deref()),
+        &Console { quiet: args.quiet },
+        args.quiet,
+    )
+    .with_context(|| format!("training into {}", args.out.display()))?;
+    println!(
+        "trained in {:.0} s; checkpoints in {}",
+        started.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+pub fn eval(run_dir: &Path, json: &Path, plots: Option<&Path>, cache: Option<&Path>) -> Result<()> {
+    let console = Console { quiet: true };
+    let (options, prepared) = run::load_run(run_dir, &cache_root(cache), &console)
+        .with_context(|| format!("loading the run in {}", run_dir.display()))?;
+    let plots = plots.map_or_else(|| run_dir.join("plots"), Path::to_path_buf);
+    let report = run::eval_run(run_dir, &options, &prepared, &plots)?;
+    println!("{} test requests\n", report.test_queries);
+    for protocol in &report.protocols {
+        println!("## {}: {}\n", protocol.name, protocol.description);
+        let rows: Vec<_> = protocol
+            .methods
+            .iter()
+            .map(|m| (m.name.clone(), m.metrics.clone()))
+            .collect();
+        println!("{}", markdown_table(&rows));
+        println!("Item embeddings as stored in the bundle:\n");
+        let rows: Vec<_> = protocol
+            .quantization
+            .iter()
+            .map(|q| {
+                (
+                    format!(
+                        "{}, {:?} (R@10 loss {:+.4})",
+                        q.method, q.encoding, q.recall_at_10_loss
+                    ),
+                    q.metrics.clone(),
+                )
+            })
+            .collect();
+        println!("{}", markdown_table(&rows));
+    }
+    println!(
+        "static encoder: {} tokens x {} dims, {:.2} MB in int8",
+        report.static_encoder.vocab,
+        report.static_encoder.dim,
+        report.static_encoder.stored_bytes as f64 / 1e6
+    );
+    let bytes = serde_json::to_vec_pretty(&report)?;
+    if let Some(parent) = json.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(json, bytes).with_context(|| format!("writing {}", json.display()))?;
+    println!("report: {}\nplots: {}", json.display(), plots.display());
+    Ok(())
+}
+
+pub fn export(args: &ExportArgs) -> Result<()> {
+    let console = Console { quiet: true };
+    let (options, prepared) =
+        run::load_run(&args.run, &cache_root(args.cache.as_deref()), &console)
+            .with_context(|| format!("loading the run in {}", args.run.display()))?;
+    let metrics = match &args.report {
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not an eval report", path.display()))?
+        }
+        None => serde_json::Value::Null,
+    };
+    let manifest = run::export_run(
+        &args.run,
+        &options,
+        &prepared,
+        &args.out,
+        args.encoder,
+        args.encoding,
+        metrics,
+    )?;
+    let total: u64 = manifest.files.iter().map(|f| f.size).sum();
+    println!("bundle in {}:", args.out.display());
+    for file in &manifest.files {
+        println!("  {:<28} {:>10} bytes", file.path, file.size);
+    }
+    println!("  total {:.2} MB", total as f64 / 1e6);
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! `tailor train / eval / export` end to end on a small slice of the real data: a run killed in
+//! the middle and resumed ends exactly where an uninterrupted run ends, the report and the plots
+//! are written, and the exported bundle loads and refuses damage.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tailor_core::bundle::{Bundle, BundleError};
+
+const SUBSET: &str = "24,15";
+const EPOCHS: &str = "12";
+
+fn tailor() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tailor"))
+}
+
+fn train_args(out: &Path) -> Vec<String> {
+    [
+        "train", "--quiet", "--subset", SUBSET, "--epochs", EPOCHS, "--seed", "7", "--out",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([out.display().to_string()])
+    .collect()
+}
+
+fn run_ok(command: &mut Command) -> Output {
+    let output = command.output().expect("start tailor");
+    assert!(
+        output.status.success(),
+        "tailor failed\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+const VARIANTS: [&str; 3] = ["whisperlite-minilm", "whisperlite-static", "linear-minilm"];
+
+/// Epoch records of every variant, without their wall-clock times.
+fn records(run: &Path) -> Vec<Value> {
+    VARIANTS
+        .iter()
+        .map(|variant| {
+            let path = run.join(variant).join("progress.json");
+            let mut progress: Value =
+                serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+            for record in progress["records"].as_array_mut().unwrap() {
+                record["seconds"] = Value::Null;
+            }
+            progress
+        })
+        .collect()
+}
+
+/// The JSON report and the printed table.
+fn eval(run: &Path) -> (Value, String) {
+    let report = run.join("report.json");
+    let output = run_ok(
+        tailor()
+            .args(["eval", "--run"])
+            .arg(run)
+            .arg("--json")
+            .arg(&report),
+    );
+    (
+        serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+fn epochs_done(run: &Path, variant: &str) -> u64 {
+    std::fs::read(run.join(variant).join("progress.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .and_then(|v| v["epochs_done"].as_u64())
+        .unwrap_or(0)
+}
+
+#[test]
+fn train_kill_resume_eval_export() {
+    let temp = tempfile::tempdir().unwrap();
+    let straight = temp.path().join("straight");
+    run_ok(tailor().args(train_args(&straight)));
+
+    // Same run, killed once the first variant has finished two epochs.
+    let interrupted = temp.path().join("interrupted");
+    let mut child = tailor().args(train_args(&interrupted)).spawn().unwrap();
+    let started = Instant::now();
+    while epochs_done(&interrupted, VARIANTS[0]) < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "training never got to epoch 2"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "training ended before it was killed"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        epochs_done(&interrupted, VARIANTS[2]),
+        0,
+        "the kill came too late to test anything"
+    );
+
+    // Without --resume the folder is refused.
+    let refused = tailor().args(train_args(&interrupted)).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--resume"));
+
+    let mut resume = tailor();
+    resume.args(train_args(&interrupted)).arg("--resume");
+    run_ok(&mut resume);
+    assert_eq!(records(&straight), records(&interrupted));
+    // The weights themselves, through what they compute: every test metric of every method.
+    let (report, table) = eval(&straight);
+    assert_eq!(report["protocols"], eval(&interrupted).0["protocols"]);
+
+    // Evaluation: report, table and plots.
+    let report_path = straight.join("report.json");
+    for name in [
+        "zero-shot MiniLM cosine",
+        "popularity",
+        "random",
+        "WhisperLite",
+    ] {
+        assert!(table.contains(name), "{name} missing from\n{table}");
+    }
+    let protocols = report["protocols"].as_array().unwrap();
+    assert_eq!(protocols.len(), 2);
+    for protocol in protocols {
+        let methods = protocol["methods"].as_array().unwrap();
+        assert_eq!(methods.len(), 7);
+        for method in methods {
+            let recall = method["metrics"]["recall_at_10"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&recall));
+        }
+    }
+    for plot in [
+        "recall-at-k-reviewed-items.svg",
+        "recall-at-k-full-catalog.svg",
+        "training-whisperlite-minilm.svg",
+    ] {
+        let svg = std::fs::read_to_string(straight.join("plots").join(plot)).unwrap();
+        assert!(svg.starts_with("<svg"), "{plot}");
+    }
+
+    // Export, load, damage.
+    let bundle = temp.path().join("bundle");
+    run_ok(
+        tailor()
+            .args(["export", "--run"])
+            .arg(&straight)
+            .arg("--out")
+            .arg(&bundle)
+            .arg("--report")
+            .arg(&report_path),
+    );
+    let loaded = Bundle::open_dir(&bundle).expect("the exported bundle loads");
+    let items: Value = serde_json::from_slice(loaded.file("items.json").unwrap()).unwrap();
+    assert_eq!(items.as_array().unwrap().len(), loaded.manifest.item_count);
+    assert!(
+        loaded
+            .manifest
+            .files
+            .iter()
+            .any(|f| f.path == "static_encoder.bin")
+    );
+    let damaged = bundle.join("item_embeddings.bin");
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    bytes[7] ^= 0x40;
+    std::fs::write(&damaged, &bytes).unwrap();
+    match Bundle::open_dir(&bundle) {
+        Err(BundleError::WrongHash { file, .. }) => assert_eq!(file, "item_embeddings.bin"),
+        other => panic!("expected WrongHash, got {:?}", other.map(|b| b.manifest)),
+    }
+}
+
+#[test]
+fn a_bad_subset_is_refused_before_any_work() {
+    let temp = tempfile::tempdir().unwrap();
+    let out: PathBuf = temp.path().join("run");
+    let output = tailor()
+        .args(["train", "--quiet", "--subset", "0,5", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a positive number"));
+    assert!(!out.exists());
+}

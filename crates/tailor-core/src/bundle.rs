@@ -1,0 +1,337 @@
+//! The bundle a shop hosts: a folder of static files described by `manifest.json`, which gives
+//! the format version, the model's dimensions, the catalog's size and each file's size and
+//! sha256. Training writes it natively; the browser fetches the same files and checks each one
+//! against the manifest, so a stale, truncated or damaged bundle is refused with an error that
+//! names the file instead of producing wrong recommendations.
+//!
+//! The manifest's format version is read before anything else, so a bundle from a newer Tailor
+//! says so rather than failing on some field this build does not know. Every listed path is
+//! checked to be a plain relative path inside the folder, so a hostile manifest cannot make a
+//! reader open files elsewhere.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use crate::error::BundleError;
+
+/// The manifest layout this build writes and reads.
+pub const BUNDLE_FORMAT_VERSION: u32 = 1;
+
+/// The manifest's name inside the bundle folder.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// Which query encoder the bundle ships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EncoderKind {
+    /// all-MiniLM-L6-v2 with its WordPiece tokenizer.
+    Minilm,
+    /// A static vocabulary of token embeddings, averaged.
+    Static,
+}
+
+/// How the item embeddings are stored; see [`crate::quant`] for the byte layouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmbeddingEncoding {
+    F16,
+    Int8,
+}
+
+/// One file of the bundle as the manifest records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Relative to the bundle folder, '/'-separated.
+    pub path: String,
+    pub size: u64,
+    /// Lowercase hex.
+    pub sha256: String,
+}
+
+/// The contents of `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub encoder: EncoderKind,
+    /// The query encoder's output width.
+    pub text_dim: usize,
+    /// The width of z and of the item embeddings.
+    pub dim: usize,
+    /// The query MLP's hidden width.
+    pub hidden: usize,
+    /// 0 until personalization lands.
+    pub history_dim: usize,
+    pub item_count: usize,
+    pub item_types: Vec<String>,
+    pub item_embedding_encoding: EmbeddingEncoding,
+    pub files: Vec<FileEntry>,
+    /// A free-form evaluation summary, shown to the shop, never interpreted.
+    #[serde(default)]
+    pub metrics: serde_json::Value,
+}
+
+impl Manifest {
+    /// Parses and checks a manifest: the format version first, then the fields, then every
+    /// listed path and hash.
+    pub fn parse(bytes: &[u8]) -> Result<Manifest, BundleError> {
+        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(bad_manifest)?;
+        // Only the version is read from the raw value: a newer format may have changed any
+        // other field, and its reader deserves "unknown version", not "missing field".
+        let version = value
+            .as_object()
+            .ok_or_else(|| bad_manifest("it is not a JSON object"))?
+            .get("format_version")
+            .ok_or_else(|| bad_manifest("it has no format_version"))?;
+        let found = version
+            .as_u64()
+            .ok_or_else(|| bad_manifest("format_version is not a non-negative integer"))?;
+        if found != u64::from(BUNDLE_FORMAT_VERSION) {
+            return Err(BundleError::UnknownVersion {
+                found,
+                supported: BUNDLE_FORMAT_VERSION,
+            });
+        }
+        let manifest: Manifest = serde_json::from_value(value).map_err(bad_manifest)?;
+        let mut seen = BTreeSet::new();
+        for entry in &manifest.files {
+            check_path(&entry.path)?;
+            if !seen.insert(entry.path.as_str()) {
+                return Err(BundleError::UnsafePath {
+                    file: entry.path.clone(),
+                    why: "it is listed twice",
+                });
+            }
+            if !is_sha256_hex(&entry.sha256) {
+                return Err(bad_manifest(format!(
+                    "the sha256 of {} is not 64 lowercase hex digits",
+                    entry.path
+                )));
+            }
+        }
+        Ok(manifest)
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        // Serializing cannot fail: every map key is a string and no field has a fallible
+        // `Serialize` (a JSON value cannot hold NaN).
+        serde_json::to_string_pretty(self).expect("a Manifest always serializes to JSON")
+    }
+
+    pub fn entry(&self, path: &str) -> Option<&FileEntry> {
+        self.files.iter().find(|entry| entry.path == path)
+    }
+
+    /// Checks one file's bytes against its entry: listed, the right size, the right hash.
+    pub fn verify_file(&self, path: &str, bytes: &[u8]) -> Result<(), BundleError> {
+        let entry = self.entry(path).ok_or_else(|| BundleError::NotInManifest {
+            file: path.to_owned(),
+        })?;
+        let actual = bytes.len() as u64;
+        if actual != entry.size {
+            return Err(BundleError::WrongSize {
+                file: path.to_owned(),
+                expected: entry.size,
+                actual,
+            });
+        }
+        let actual = sha256_hex(bytes);
+        if actual != entry.sha256 {
+            return Err(BundleError::WrongHash {
+                file: path.to_owned(),
+                expected: entry.sha256.clone(),
+                actual,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The sha256 of `bytes` as 64 lowercase hex digits.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn bad_manifest(message: impl ToString) -> BundleError {
+    BundleError::BadManifest {
+        message: message.to_string(),
+    }
+}
+
+/// Accepts only plain relative paths that stay inside the bundle folder and can be appended to
+/// the bundle's URL as they are: ASCII letters, digits, '-', '_', '.' and '/' between
+/// non-empty components that do not start with '.'.
+fn check_path(path: &str) -> Result<(), BundleError> {
+    let components = || path.split('/');
+    let why = if path.is_empty() {
+        "it is empty"
+    } else if path.starts_with('/') {
+        "it is absolute"
+    } else if path.contains('\\') {
+        "it contains a backslash; separate folders with '/'"
+    } else if components().any(|c| c == "..") {
+        "it contains '..'"
+    } else if components().any(str::is_empty) {
+        "it has an empty component"
+    } else if path == MANIFEST_FILE {
+        "manifest.json describes the bundle and cannot be listed in it"
+    } else if components().any(|c| c.starts_with('.')) {
+        // Also keeps listed files apart from the writer's hidden temporary files.
+        "a component starts with '.'"
+    } else if !path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+    {
+        "only ASCII letters, digits, '-', '_', '.' and '/' are allowed"
+    } else {
+        return Ok(());
+    };
+    Err(BundleError::UnsafePath {
+        file: path.to_owned(),
+        why,
+    })
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
+    move |source| BundleError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Writes `bytes` to a hidden temporary name next to `target` (creating the folder), syncs it,
+/// then renames it into place, so a reader, or a run resumed after a kill, never sees a
+/// half-written file under the real name.
+pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<(), BundleError> {
+    if let Some(parent) = target.parent() {
+        fs::create_dir_all(parent).map_err(io_error(parent))?;
+    }
+    let name = target
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = target.with_file_name(format!(".{name}.partial"));
+    let mut file = fs::File::create(&temp).map_err(io_error(&temp))?;
+    std::io::Write::write_all(&mut file, bytes).map_err(io_error(&temp))?;
+    file.sync_all().map_err(io_error(&temp))?;
+    drop(file);
+    fs::rename(&temp, target).map_err(io_error(target))
+}
+
+/// Writes a bundle's files into a folder, recording each one's size and hash; `finish` writes
+/// `manifest.json` last, so a bundle whose export stopped half-way has no manifest and is
+/// refused rather than read with a mix of old and new files.
+#[derive(Debug)]
+pub struct BundleWriter {
+    dir: PathBuf,
+    files: Vec<FileEntry>,
+}
+
+impl BundleWriter {
+    /// Creates `dir` and its parents, and removes a manifest left there by an earlier export.
+    pub fn create(dir: &Path) -> Result<Self, BundleError> {
+        fs::create_dir_all(dir).map_err(io_error(dir))?;
+        let manifest = dir.join(MANIFEST_FILE);
+        match fs::remove_file(&manifest) {
+            Err(error) if error.kind() != ErrorKind::NotFound => {
+                return Err(io_error(&manifest)(error));
+            }
+            _ => {}
+        }
+        Ok(Self {
+            dir: dir.to_owned(),
+            files: Vec::new(),
+        })
+    }
+
+    /// Writes one file, creating its subfolders. Paths follow the manifest's rules and may be
+    /// added once.
+    pub fn add(&mut self, path: &str, bytes: &[u8]) -> Result<(), BundleError> {
+        check_path(path)?;
+        if self.files.iter().any(|entry| entry.path == path) {
+            return Err(BundleError::UnsafePath {
+                file: path.to_owned(),
+                why: "it was already added",
+            });
+        }
+        let target = self.dir.join(path);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).map_err(io_error(parent))?;
+        }
+        write_atomically(&target, bytes)?;
+        self.files.push(FileEntry {
+            path: path.to_owned(),
+            size: bytes.len() as u64,
+            sha256: sha256_hex(bytes),
+        });
+        Ok(())
+    }
+
+    /// Writes `manifest.json` with `manifest.files` replaced by the files added, in the order
+    /// added, and `format_version` set to [`BUNDLE_FORMAT_VERSION`]; returns what was written.
+    pub fn finish(self, mut manifest: Manifest) -> Result<Manifest, BundleError> {
+        manifest.format_version = BUNDLE_FORMAT_VERSION;
+        manifest.files = self.files;
+        write_atomically(
+            &self.dir.join(MANIFEST_FILE),
+            manifest.to_json_pretty().as_bytes(),
+        )?;
+        Ok(manifest)
+    }
+}
+
+/// A bundle read from disk, every listed file checked against the manifest.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub manifest: Manifest,
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Bundle {
+    /// Reads `manifest.json`, then every file it lists, verifying each.
+    pub fn open_dir(dir: &Path) -> Result<Bundle, BundleError> {
+        let manifest = Manifest::parse(&read(dir, MANIFEST_FILE)?)?;
+        let mut files = BTreeMap::new();
+        for entry in &manifest.files {
+            let bytes = read(dir, &entry.path)?;
+            manifest.verify_file(&entry.path, &bytes)?;
+            files.insert(entry.path.clone(), bytes);
+        }
+        Ok(Bundle { manifest, files })
+    }
+
+    /// The verified bytes of a listed file.
+    pub fn file(&self, path: &str) -> Result<&[u8], BundleError> {
+        self.files
+            .get(path)
+            .map(Vec::as_slice)
+            .ok_or_else(|| BundleError::NotInManifest {
+                file: path.to_owned(),
+            })
+    }
+}
+
+/// Reads a bundle file; a file that is not there is `Missing`, named as the manifest names it.
+fn read(dir: &Path, path: &str) -> Result<Vec<u8>, BundleError> {
+    let full = dir.join(path);
+    fs::read(&full).map_err(|source| {
+        if source.kind() == ErrorKind::NotFound {
+            BundleError::Missing {
+                file: path.to_owned(),
+            }
+        } else {
+            BundleError::Io { path: full, source }
+        }
+    })
+}

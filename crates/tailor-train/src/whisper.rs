@@ -1,0 +1,545 @@
+//! Training WhisperLite's head on precomputed, frozen text embeddings.
+//!
+//! Every epoch ends with a checkpoint (weights, optimizer state, the epoch records) written
+//! atomically, so a run killed at any point resumes from its last finished epoch. Randomness
+//! comes from generators seeded by (seed, epoch), never from a generator carried across epochs,
+//! which is what makes a resumed run equal to one that was never interrupted.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::prelude::*;
+use burn::store::{BurnpackStore, ModuleSnapshot};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::distr::{Distribution, weighted::WeightedIndex};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tailor_core::quant::EmbeddingMatrix;
+use tailor_model::whisper::{WhisperLite, WhisperLiteConfig, WhisperLiteLossConfig};
+
+use crate::error::TrainError;
+use crate::evaluate::candidate_rank;
+use crate::metrics::RankingMetrics;
+use crate::plots::EpochRecord;
+use tailor_core::bundle::write_atomically;
+
+#[derive(Config, Debug)]
+pub struct WhisperTrainConfig {
+    pub model: WhisperLiteConfig,
+    pub loss: WhisperLiteLossConfig,
+    #[config(default = 12)]
+    pub epochs: usize,
+    #[config(default = 256)]
+    pub batch_size: usize,
+    /// Sampled negatives per request for the BCE term.
+    #[config(default = 16)]
+    pub negatives: usize,
+    #[config(default = 1e-3)]
+    pub learning_rate: f64,
+    #[config(default = 1e-4)]
+    pub weight_decay: f64,
+    /// A training pair is drawn with probability proportional to n^(balance - 1), n being the
+    /// number of training reviews of its item: 1 keeps the data's popularity skew, 0 draws every
+    /// item equally often.
+    #[config(default = 0.5)]
+    pub balance: f64,
+    #[config(default = 0)]
+    pub seed: u64,
+}
+
+/// Requests as embeddings, each with the index of its item, and the items' text features.
+pub struct RankingData {
+    pub train_queries: EmbeddingMatrix,
+    pub train_items: Vec<usize>,
+    pub valid_queries: EmbeddingMatrix,
+    pub valid_items: Vec<usize>,
+    pub item_features: EmbeddingMatrix,
+    /// Items that validation ranks (true) and those it leaves out; see `Prepared::candidates`.
+    pub valid_candidates: Vec<bool>,
+}
+
+/// What `progress.json` in a checkpoint folder records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Progress {
+    config: serde_json::Value,
+    epochs_done: usize,
+    records: Vec<EpochRecord>,
+    /// The epoch with the best validation MRR; its weights are in [`BEST_WEIGHTS_FILE`].
+    best_epoch: usize,
+}
+
+const PROGRESS_FILE: &str = "progress.json";
+/// The weights of the epoch with the best validation MRR: what eval and export use. Validation
+/// (one held-out review per item, disjoint from test) picks the epoch, so the test split stays
+/// unseen. MRR rather than Recall@10 because it moves less between neighbouring epochs.
+pub const BEST_WEIGHTS_FILE: &str = "best.bpk";
+
+/// A finished training run.
+pub struct Trained {
+    /// The weights of the best epoch.
+    pub model: WhisperLite,
+    pub records: Vec<EpochRecord>,
+    pub best_epoch: usize,
+}
+
+/// Trains, checkpointing into `checkpoint_dir` after each epoch. With `resume`, a run whose
+/// checkpoint folder holds finished epochs continues after the last one; the config must be the
+/// one the checkpoint was made with.
+pub fn train(
+    data: &RankingData,
+    config: &WhisperTrainConfig,
+    checkpoint_dir: &Path,
+    resume: bool,
+    progress: &ProgressBar,
+) -> Result<Trained, TrainError> {
+    check_data(data, config)?;
+    let device = Device::flex().autodiff();
+    device.seed(config.seed);
+    let mut model = config.model.init(&device);
+    let mut optimizer = AdamWConfig::new()
+        .with_weight_decay(config.weight_decay as f32)
+        .init();
+    let config_json = serde_json::to_value(config).map_err(|e| TrainError::Checkpoint {
+        path: checkpoint_dir.to_path_buf(),
+        message: e.to_string(),
+    })?;
+
+    let mut records = Vec::new();
+    let mut best_epoch = 0;
+    let progress_path = checkpoint_dir.join(PROGRESS_FILE);
+    if resume && progress_path.exists() {
+        let saved: Progress = read_json(&progress_path)?;
+        if saved.config != config_json {
+            return Err(TrainError::Checkpoint {
+                path: progress_path,
+                message: "it was made with a different training config; \
+                          resume with the same options or start a new run"
+                    .into(),
+            });
+        }
+        if saved.epochs_done > 0 {
+            let epoch = saved.epochs_done;
+            model = load_weights(model, &weights_path(checkpoint_dir, epoch))?;
+            let optimizer_path = optimizer_path(checkpoint_dir, epoch);
+            let bytes = read_file(&optimizer_path)?;
+            optimizer = optimizer
+                .from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+                .map_err(|e| TrainError::Checkpoint {
+                    path: optimizer_path,
+                    message: format!("{e:?}"),
+                })?;
+            records = saved.records;
+            best_epoch = saved.best_epoch;
+        }
+    } else if !resume && progress_path.exists() {
+        return Err(TrainError::Checkpoint {
+            path: progress_path,
+            message: "a run is already there; pass --resume to continue it, or choose another \
+                      output folder"
+                .into(),
+        });
+    }
+
+    let steps_per_epoch = data.train_items.len().div_ceil(config.batch_size);
+    progress.set_length((steps_per_epoch * config.epochs) as u64);
+    progress.set_position((steps_per_epoch * records.len()) as u64);
+    progress.reset_eta();
+    let sampler = PairSampler::new(&data.train_items, config.model.item_count, config.balance)?;
+    let loss_config = &config.loss;
+    let catalog = CatalogTensors::new(&data.item_features, &device);
+
+    for epoch in records.len() + 1..=config.epochs {
+        let started = Instant::now();
+        let mut rng = ChaCha8Rng::seed_from_u64(
+            config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        );
+        let (mut total, mut bce, mut info_nce) = (0.0, 0.0, 0.0);
+        for _ in 0..steps_per_epoch {
+            let batch = sampler.batch(config.batch_size, config.negatives, &mut rng);
+            let loss = batch_loss(&model, data, &catalog, &batch, loss_config);
+            let values = [loss.total.clone(), loss.bce, loss.info_nce]
+                .map(|t| f64::from(t.into_scalar::<f32>()));
+            total += values[0];
+            bce += values[1];
+            info_nce += values[2];
+            let grads = GradientsParams::from_grads(loss.total.backward(), &model);
+            model = optimizer.step(config.learning_rate, model, grads);
+            progress.inc(1);
+            progress.set_message(format!(
+                "epoch {epoch}/{}  loss {:.4}",
+                config.epochs, values[0]
+            ));
+        }
+        let steps = steps_per_epoch as f64;
+        let valid = evaluate_queries(&model.valid(), data, &data.valid_queries, &data.valid_items)?;
+        records.push(EpochRecord {
+            epoch,
+            train_loss: total / steps,
+            train_bce: bce / steps,
+            train_info_nce: info_nce / steps,
+            valid_recall_at_10: valid.recall_at_10,
+            valid_mrr: valid.mrr,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        // `suspend` rather than `println`: the line must also reach logs where no bar is drawn.
+        progress.suspend(|| {
+            eprintln!(
+                "epoch {epoch:>3}: loss {:.4} (BCE {:.4}, InfoNCE {:.4})  valid R@10 {:.3}  MRR {:.3}",
+                total / steps,
+                bce / steps,
+                info_nce / steps,
+                valid.recall_at_10,
+                valid.mrr
+            )
+        });
+        let best_mrr = best_epoch
+            .checked_sub(1)
+            .and_then(|i| records.get(i))
+            .map_or(f64::NEG_INFINITY, |r| r.valid_mrr);
+        if valid.mrr > best_mrr {
+            best_epoch = epoch;
+            write_atomically(
+                &checkpoint_dir.join(BEST_WEIGHTS_FILE),
+                &weights_bytes(&model)?,
+            )?;
+        }
+        save_checkpoint(
+            checkpoint_dir,
+            &Progress {
+                config: config_json.clone(),
+                epochs_done: epoch,
+                records: records.clone(),
+                best_epoch,
+            },
+            &model,
+            &optimizer,
+        )?;
+    }
+    let model = load_weights(
+        config.model.init(&Device::flex()),
+        &checkpoint_dir.join(BEST_WEIGHTS_FILE),
+    )?;
+    Ok(Trained {
+        model,
+        records,
+        best_epoch,
+    })
+}
+
+/// Ranks of each query's item among all items.
+pub fn query_ranks(
+    model: &WhisperLite,
+    data: &RankingData,
+    queries: &EmbeddingMatrix,
+    items: &[usize],
+) -> Result<Vec<usize>, TrainError> {
+    let device = Device::flex();
+    let item_embeddings = item_embeddings(model, &data.item_features, &device);
+    let z = model.query.forward(matrix_tensor(queries, &device), None);
+    let mut scores = model
+        .scores(z, item_embeddings)
+        .into_data()
+        .try_into_vec::<f32>()
+        .map_err(|e| TrainError::Tensor(format!("{e:?}")))?;
+    let n = data.item_features.rows;
+    Ok(items
+        .iter()
+        .enumerate()
+        .map(|(q, &item)| {
+            candidate_rank(
+                &mut scores[q * n..(q + 1) * n],
+                item,
+                &data.valid_candidates,
+            )
+        })
+        .collect())
+}
+
+fn evaluate_queries(
+    model: &WhisperLite,
+    data: &RankingData,
+    queries: &EmbeddingMatrix,
+    items: &[usize],
+) -> Result<RankingMetrics, TrainError> {
+    Ok(RankingMetrics::from_ranks(&query_ranks(
+        model, data, queries, items,
+    )?))
+}
+
+/// e_i for every item, [items, dim].
+pub fn item_embeddings(
+    model: &WhisperLite,
+    features: &EmbeddingMatrix,
+    device: &Device,
+) -> Tensor<2> {
+    let ids: Vec<i64> = (0..features.rows as i64).collect();
+    model.items.forward(
+        matrix_tensor(features, device),
+        Tensor::from_data(TensorData::new(ids, [features.rows]), device),
+    )
+}
+
+pub fn matrix_tensor(matrix: &EmbeddingMatrix, device: &Device) -> Tensor<2> {
+    Tensor::from_data(
+        TensorData::new(matrix.values.clone(), [matrix.rows, matrix.dim]),
+        device,
+    )
+}
+
+struct Batch {
+    pairs: Vec<usize>,
+    negatives: Vec<usize>,
+}
+
+/// Draws training pairs by item-balanced weights and negatives uniformly from the catalog.
+struct PairSampler<'a> {
+    items: &'a [usize],
+    weights: WeightedIndex<f64>,
+    item_count: usize,
+}
+
+impl<'a> PairSampler<'a> {
+    fn new(items: &'a [usize], item_count: usize, balance: f64) -> Result<Self, TrainError> {
+        let mut counts = vec![0usize; item_count];
+        for &item in items {
+            counts[item] += 1;
+        }
+        let weights = items
+            .iter()
+            .map(|&item| (counts[item] as f64).powf(balance - 1.0));
+        let weights = WeightedIndex::new(weights).map_err(|e| TrainError::Config {
+            message: format!("cannot sample training pairs: {e}"),
+        })?;
+        Ok(Self {
+            items,
+            weights,
+            item_count,
+        })
+    }
+
+    fn batch(&self, size: usize, negatives: usize, rng: &mut ChaCha8Rng) -> Batch {
+        let pairs: Vec<usize> = (0..size).map(|_| self.weights.sample(rng)).collect();
+        let negatives = pairs
+            .iter()
+            .flat_map(|&pair| {
+                let positive = self.items[pair];
+                (0..negatives)
+                    .map(|_| {
+                        // Uniform over the other items.
+                        let drawn = rng.random_range(0..self.item_count - 1);
+                        if drawn >= positive { drawn + 1 } else { drawn }
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Batch { pairs, negatives }
+    }
+}
+
+fn batch_loss(
+    model: &WhisperLite,
+    data: &RankingData,
+    catalog: &CatalogTensors,
+    batch: &Batch,
+    loss: &WhisperLiteLossConfig,
+) -> tailor_model::whisper::WhisperLiteLoss {
+    let device = &catalog.device;
+    let size = batch.pairs.len();
+    let positives: Vec<usize> = batch.pairs.iter().map(|&p| data.train_items[p]).collect();
+    let queries = gather(&data.train_queries, &batch.pairs, device);
+    let z = model.query.forward(queries, None);
+    // The item tower runs once over the catalog (about a thousand rows) rather than once per
+    // positive and negative (batch x (1 + k) rows), then rows are picked out.
+    let e_all = model
+        .items
+        .forward(catalog.features.clone(), catalog.ids.clone());
+    let e_positive = e_all.clone().select(0, index_tensor(&positives, device));
+    let sampled = batch.negatives.len() / size.max(1);
+    let e_negative = e_all
+        .select(0, index_tensor(&batch.negatives, device))
+        .reshape([size, sampled, model.items.dim()]);
+    let same: Vec<bool> = positives
+        .iter()
+        .flat_map(|a| positives.iter().map(move |b| a == b))
+        .collect();
+    let same_item = Tensor::<2, Bool>::from_data(TensorData::new(same, [size, size]), device);
+    loss.loss(z, e_positive, e_negative, same_item)
+}
+
+/// The catalog's item features and ids as tensors, built once per run.
+struct CatalogTensors {
+    features: Tensor<2>,
+    ids: Tensor<1, Int>,
+    device: Device,
+}
+
+impl CatalogTensors {
+    fn new(features: &EmbeddingMatrix, device: &Device) -> Self {
+        let ids: Vec<usize> = (0..features.rows).collect();
+        Self {
+            features: matrix_tensor(features, device),
+            ids: index_tensor(&ids, device),
+            device: device.clone(),
+        }
+    }
+}
+
+fn gather(matrix: &EmbeddingMatrix, rows: &[usize], device: &Device) -> Tensor<2> {
+    let mut values = Vec::with_capacity(rows.len() * matrix.dim);
+    for &row in rows {
+        values.extend_from_slice(matrix.row(row));
+    }
+    Tensor::from_data(TensorData::new(values, [rows.len(), matrix.dim]), device)
+}
+
+fn index_tensor(indices: &[usize], device: &Device) -> Tensor<1, Int> {
+    let values: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
+    Tensor::from_data(TensorData::new(values, [indices.len()]), device)
+}
+
+fn check_data(data: &RankingData, config: &WhisperTrainConfig) -> Result<(), TrainError> {
+    let model = &config.model;
+    let problems = [
+        (
+            data.train_items.is_empty(),
+            "there are no training pairs".to_string(),
+        ),
+        (
+            data.train_queries.rows != data.train_items.len(),
+            "training queries and items differ in number".to_string(),
+        ),
+        (
+            data.train_queries.dim != model.query_dim || data.valid_queries.dim != model.query_dim,
+            format!("queries are not {} wide", model.query_dim),
+        ),
+        (
+            data.item_features.dim != model.item_text_dim
+                || data.item_features.rows != model.item_count,
+            format!(
+                "item features must be {} x {}",
+                model.item_count, model.item_text_dim
+            ),
+        ),
+        (
+            model.item_count < 2,
+            "the catalog needs two items or more".to_string(),
+        ),
+        (
+            data.train_items
+                .iter()
+                .chain(&data.valid_items)
+                .any(|&i| i >= model.item_count),
+            "an item index is outside the catalog".to_string(),
+        ),
+        (
+            config.batch_size == 0,
+            "batch size must be positive".to_string(),
+        ),
+    ];
+    match problems.into_iter().find(|(bad, _)| *bad) {
+        Some((_, message)) => Err(TrainError::Config { message }),
+        None => Ok(()),
+    }
+}
+
+fn weights_path(dir: &Path, epoch: usize) -> PathBuf {
+    dir.join(format!("epoch-{epoch:03}.bpk"))
+}
+
+fn optimizer_path(dir: &Path, epoch: usize) -> PathBuf {
+    dir.join(format!("epoch-{epoch:03}.optimizer"))
+}
+
+/// Weights and optimizer state first, the progress record last: until the record names an
+/// epoch, a resumed run ignores that epoch's files.
+fn save_checkpoint(
+    dir: &Path,
+    progress: &Progress,
+    model: &WhisperLite,
+    optimizer: &burn::optim::ModuleOptimizer,
+) -> Result<(), TrainError> {
+    let epoch = progress.epochs_done;
+    write_atomically(&weights_path(dir, epoch), &weights_bytes(model)?)?;
+    let optimizer_bytes = optimizer.into_bytes().map_err(|e| TrainError::Checkpoint {
+        path: optimizer_path(dir, epoch),
+        message: format!("{e:?}"),
+    })?;
+    write_atomically(&optimizer_path(dir, epoch), &optimizer_bytes)?;
+    write_json(&dir.join(PROGRESS_FILE), progress)?;
+    // The previous epoch's files are no longer needed once the record points past them.
+    if epoch > 1 {
+        for path in [weights_path(dir, epoch - 1), optimizer_path(dir, epoch - 1)] {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    Ok(())
+}
+
+/// The model's weights in Burn's own format. Unlike safetensors it keeps each parameter's id,
+/// and the optimizer's state is keyed by those ids: with safetensors, a resumed run would find
+/// no Adam moments for its freshly initialised parameters and silently restart them.
+pub fn weights_bytes(model: &WhisperLite) -> Result<Vec<u8>, TrainError> {
+    let mut store = BurnpackStore::from_bytes(None);
+    model
+        .save_into(&mut store)
+        .map_err(|e| TrainError::Tensor(format!("{e:?}")))?;
+    store
+        .get_bytes()
+        .map(|bytes| bytes.to_vec())
+        .map_err(|e| TrainError::Tensor(format!("{e:?}")))
+}
+
+pub fn load_weights(mut model: WhisperLite, path: &Path) -> Result<WhisperLite, TrainError> {
+    let bytes = read_file(path)?;
+    let mut store = BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(bytes)));
+    let result = model
+        .load_from(&mut store)
+        .map_err(|e| TrainError::Weights {
+            path: path.to_path_buf(),
+            message: format!("{e:?}"),
+        })?;
+    if !result.missing.is_empty() || !result.errors.is_empty() {
+        return Err(TrainError::Weights {
+            path: path.to_path_buf(),
+            message: format!("missing {:?}; errors {:?}", result.missing, result.errors),
+        });
+    }
+    Ok(model)
+}
+
+pub fn progress_bar(hidden: bool) -> ProgressBar {
+    if hidden {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, TrainError> {
+    std::fs::read(path).map_err(|source| TrainError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, TrainError> {
+    serde_json::from_slice(&read_file(path)?).map_err(|e| TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), TrainError> {
+    let bytes = serde_json::to_vec_pretty(value).map_err(|e| TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    Ok(write_atomically(path, &bytes)?)
+}
