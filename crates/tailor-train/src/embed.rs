@@ -51,20 +51,7 @@ impl SentenceEncoder {
         &self.model
     }
 
-    /// One L2-normalised row per text, in input order.
-    pub fn embed(
-        &self,
-        texts: &[&str],
-        progress: &ProgressBar,
-    ) -> Result<EmbeddingMatrix, TrainError> {
-        let tokens = texts
-            .iter()
-            .map(|text| self.tokenizer.ids(text))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.embed_ids(&tokens, progress)
-    }
-
-    /// Like [`embed`](Self::embed) for texts that are already token ids with [CLS] and [SEP].
+    /// One L2-normalised row per text, given as token ids with [CLS] and [SEP], in input order.
     pub fn embed_ids(
         &self,
         tokens: &[Vec<u32>],
@@ -105,7 +92,8 @@ impl SentenceEncoder {
             .map_err(|e| TrainError::Tensor(e.to_string()))
     }
 
-    /// [`embed`](Self::embed), read from `cache_dir` when these texts were embedded before.
+    /// One L2-normalised row per text, in input order; read from `cache_dir` when these texts
+    /// were embedded before.
     pub fn embed_cached(
         &self,
         texts: &[&str],

@@ -130,7 +130,11 @@ pub fn prepare(options: &PrepareOptions, stages: &dyn Stages) -> Result<Prepared
     let review_static = encode_static(&static_encoder, &encoder, &text_refs)?;
 
     let class_texts: Vec<&str> = corpus.items.iter().map(|i| i.class_text.as_str()).collect();
-    let class_minilm = encoder.embed(&class_texts, &ProgressBar::hidden())?;
+    let class_minilm = encoder.embed_cached(
+        &class_texts,
+        &options.embedding_cache,
+        &ProgressBar::hidden(),
+    )?;
     let class_static = encode_static(&static_encoder, &encoder, &class_texts)?;
 
     let zero_shot_minilm = item_means(&corpus, &row_of_review, &review_minilm, &class_minilm)?;
