@@ -164,6 +164,8 @@ fn train_kill_resume_eval_export() {
     let loaded = Bundle::open_dir(&bundle).expect("the exported bundle loads");
     let items: Value = serde_json::from_slice(loaded.file("items.json").unwrap()).unwrap();
     assert_eq!(items.as_array().unwrap().len(), loaded.manifest.item_count);
+    assert!(!loaded.manifest.item_types.is_empty());
+    assert!(loaded.manifest.item_types.iter().all(|t| !t.is_empty()));
     assert!(
         loaded
             .manifest

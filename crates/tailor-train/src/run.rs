@@ -484,6 +484,8 @@ pub fn export_run(
         .corpus
         .catalog
         .iter()
+        // A few items have no class in the data; they are typed by nothing rather than by "".
+        .filter(|c| !c.class.is_empty())
         .map(|c| c.class.clone())
         .collect();
     item_types.sort();
