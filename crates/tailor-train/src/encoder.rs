@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use burn::prelude::*;
-use burn::store::{ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
+use burn::store::{ApplyResult, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
 use tailor_model::text::{MiniLm, MiniLmConfig, TextTokenizer};
 
 use crate::error::TrainError;
@@ -39,14 +39,21 @@ pub fn load_minilm(
             path: weights.clone(),
             message: format!("{e:?}"),
         })?;
-    if !result.missing.is_empty() || !result.errors.is_empty() {
-        return Err(TrainError::Weights {
-            path: weights,
-            message: format!(
-                "tensors missing from the checkpoint: {:?}; tensors that did not fit: {:?}",
-                result.missing, result.errors
-            ),
-        });
-    }
+    check_applied(&result, &weights)?;
     Ok((model, tokenizer))
+}
+
+/// A load that left tensors unset or could not fit some is an error naming the file: a model
+/// with silently random weights would train or rank without complaint.
+pub(crate) fn check_applied(result: &ApplyResult, path: &Path) -> Result<(), TrainError> {
+    if result.missing.is_empty() && result.errors.is_empty() {
+        return Ok(());
+    }
+    Err(TrainError::Weights {
+        path: path.to_path_buf(),
+        message: format!(
+            "tensors missing from the file: {:?}; tensors that did not fit: {:?}",
+            result.missing, result.errors
+        ),
+    })
 }

@@ -5,6 +5,7 @@ use burn::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use tailor_core::DenseVectors;
 use tailor_core::bundle::EmbeddingEncoding;
 use tailor_core::quant::{self, EmbeddingMatrix};
 use tailor_model::whisper::WhisperLite;
@@ -44,23 +45,25 @@ pub fn candidate_rank(scores: &mut [f32], target: usize, candidates: Candidates)
     rank_of(scores, target)
 }
 
-/// Ranks by inner product of each query row with every item row.
+/// Ranks by inner product of each query row with every item row, scored by tailor-core's float
+/// scorer (the one the browser ranks dense embeddings with).
 pub fn dot_ranks(
     queries: &EmbeddingMatrix,
     items: &EmbeddingMatrix,
     targets: &[usize],
     candidates: Candidates,
-) -> Vec<usize> {
+) -> Result<Vec<usize>, TrainError> {
+    let core = |e: tailor_core::CoreError| TrainError::Tensor(e.to_string());
+    let scorer = DenseVectors::new(items.dim, items.values.clone()).map_err(core)?;
     let mut scores = vec![0f32; items.rows];
     targets
         .iter()
         .enumerate()
         .map(|(q, &target)| {
-            let query = queries.row(q);
-            for (i, score) in scores.iter_mut().enumerate() {
-                *score = items.row(i).iter().zip(query).map(|(a, b)| a * b).sum();
-            }
-            candidate_rank(&mut scores, target, candidates)
+            scorer
+                .score_into(queries.row(q), &mut scores)
+                .map_err(core)?;
+            Ok(candidate_rank(&mut scores, target, candidates))
         })
         .collect()
 }
@@ -116,7 +119,7 @@ pub fn quantized_ranks(
     let stored = quant::encode(items, encoding);
     let loaded = quant::decode(&stored, items.rows, items.dim, encoding)
         .map_err(|e| TrainError::Tensor(e.to_string()))?;
-    Ok(dot_ranks(z, &loaded, targets, candidates))
+    dot_ranks(z, &loaded, targets, candidates)
 }
 
 pub fn to_matrix(tensor: Tensor<2>) -> Result<EmbeddingMatrix, TrainError> {

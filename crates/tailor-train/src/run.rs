@@ -28,7 +28,7 @@ use crate::pipeline::{PrepareOptions, Prepared, Stages, Subset, prepare};
 use crate::plots::{EpochRecord, plot_recall_at_k, plot_training_curves};
 use crate::whisper::{
     BEST_WEIGHTS_FILE, WhisperTrainConfig, item_embeddings, load_weights, progress_bar, read_json,
-    train, write_json,
+    read_progress, train, write_json,
 };
 
 pub const RUN_FILE: &str = "run.json";
@@ -187,14 +187,8 @@ pub fn load_variant(
     prepared: &Prepared,
     options: &RunOptions,
 ) -> Result<(WhisperLite, TrainingSummary), TrainError> {
-    #[derive(Deserialize)]
-    struct Progress {
-        epochs_done: usize,
-        records: Vec<EpochRecord>,
-        best_epoch: usize,
-    }
     let dir = run_dir.join(variant.dir_name());
-    let progress: Progress = read_json(&dir.join("progress.json"))?;
+    let progress = read_progress(&dir)?;
     let config = variant.config(prepared, options);
     if progress.epochs_done < config.epochs {
         return Err(TrainError::Checkpoint {
@@ -329,7 +323,8 @@ pub fn eval_run(
         let mut methods = Vec::new();
         let mut quantization = Vec::new();
         for (variant, z, items, targets) in &trained {
-            let full = MethodResult::new(variant.label(), dot_ranks(z, items, targets, candidates));
+            let full =
+                MethodResult::new(variant.label(), dot_ranks(z, items, targets, candidates)?);
             if *variant != Variant::LinearMinilm {
                 for encoding in [EmbeddingEncoding::F16, EmbeddingEncoding::Int8] {
                     let ranks = quantized_ranks(z, items, targets, encoding, candidates)?;
@@ -356,7 +351,7 @@ pub fn eval_run(
                     prepared.zero_shot_items(encoder),
                     &targets,
                     candidates,
-                ),
+                )?,
             ));
         }
         let (_, targets) = prepared.queries(EncoderKind::Minilm, test)?;

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use tailor_core::quant::EmbeddingMatrix;
 use tailor_model::whisper::{WhisperLite, WhisperLiteConfig, WhisperLiteLossConfig};
 
+use crate::encoder::check_applied;
 use crate::error::TrainError;
 use crate::evaluate::candidate_rank;
 use crate::metrics::RankingMetrics;
@@ -62,12 +63,17 @@ pub struct RankingData {
 
 /// What `progress.json` in a checkpoint folder records.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Progress {
-    config: serde_json::Value,
-    epochs_done: usize,
-    records: Vec<EpochRecord>,
+pub struct Progress {
+    pub config: serde_json::Value,
+    pub epochs_done: usize,
+    pub records: Vec<EpochRecord>,
     /// The epoch with the best validation MRR; its weights are in [`BEST_WEIGHTS_FILE`].
-    best_epoch: usize,
+    pub best_epoch: usize,
+}
+
+/// The progress record of the checkpoint folder `dir`.
+pub fn read_progress(dir: &Path) -> Result<Progress, TrainError> {
+    read_json(&dir.join(PROGRESS_FILE))
 }
 
 const PROGRESS_FILE: &str = "progress.json";
@@ -274,11 +280,8 @@ pub fn item_embeddings(
     features: &EmbeddingMatrix,
     device: &Device,
 ) -> Tensor<2> {
-    let ids: Vec<i64> = (0..features.rows as i64).collect();
-    model.items.forward(
-        matrix_tensor(features, device),
-        Tensor::from_data(TensorData::new(ids, [features.rows]), device),
-    )
+    let catalog = CatalogTensors::new(features, device);
+    model.items.forward(catalog.features, catalog.ids)
 }
 
 pub fn matrix_tensor(matrix: &EmbeddingMatrix, device: &Device) -> Tensor<2> {
@@ -500,12 +503,7 @@ pub fn load_weights(mut model: WhisperLite, path: &Path) -> Result<WhisperLite, 
             path: path.to_path_buf(),
             message: format!("{e:?}"),
         })?;
-    if !result.missing.is_empty() || !result.errors.is_empty() {
-        return Err(TrainError::Weights {
-            path: path.to_path_buf(),
-            message: format!("missing {:?}; errors {:?}", result.missing, result.errors),
-        });
-    }
+    check_applied(&result, path)?;
     Ok(model)
 }
 
