@@ -15,16 +15,16 @@ export const CHROMIUM_FLAGS = [
   '--disable-component-update', '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu',
 ];
 
-/** Serves `dir` (relative to the repository root) with `mounts` ({'/web': 'web'}); resolves to
- * { url, close } once the server prints its address. */
+/** Serves `dir` with `mounts` ({'/web': 'web'}); relative paths are taken from the repository
+ * root, absolute ones as they are. Resolves to { url, close } once the server prints its address. */
 export function startServer(dir, mounts = {}) {
   const bin = process.env.TAILOR_BIN;
   if (!bin) {
     throw new Error('TAILOR_BIN is not set: run the browser tests with `cargo xtask test`');
   }
-  const args = ['serve', path.join(ROOT, dir), '--addr', '127.0.0.1:0'];
+  const args = ['serve', path.resolve(ROOT, dir), '--addr', '127.0.0.1:0'];
   for (const [prefix, target] of Object.entries(mounts)) {
-    args.push('--mount', `${prefix}=${path.join(ROOT, target)}`);
+    args.push('--mount', `${prefix}=${path.resolve(ROOT, target)}`);
   }
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
@@ -59,8 +59,9 @@ export function launchChromium() {
   });
 }
 
-/** Opens `url`; uncaught page errors and console errors are collected in `problems`. */
-export async function openPage(browser, url) {
+/** Opens `url` in a fresh context; uncaught page errors and console errors are collected in
+ * `problems`. `setup(page)`, if given, runs before the navigation (init scripts, routes). */
+export async function openPage(browser, url, setup) {
   const page = await browser.newPage();
   const problems = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error}`));
@@ -71,16 +72,19 @@ export async function openPage(browser, url) {
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
     if (process.env.TAILOR_VERBOSE) console.log(`  [page ${message.type()}] ${message.text()}`);
   });
+  await setup?.(page);
   await page.goto(url);
   return { page, problems };
 }
 
 /** For a test file: one server and one browser for all its tests, started before and closed
- * after them. The returned object gets `server` and `browser` once `before` has run. */
+ * after them. The returned object gets `server` and `browser` once `before` has run. `mounts`
+ * may be a function, called in `before`, so that a missing fixture fails the tests with its
+ * message instead of the file. */
 export function useBrowser(dir = 'tests/browser/pages', mounts = { '/web': 'web' }) {
   const session = {};
   before(async () => {
-    session.server = await startServer(dir, mounts);
+    session.server = await startServer(dir, typeof mounts === 'function' ? await mounts() : mounts);
     session.browser = await launchChromium();
   });
   after(async () => {

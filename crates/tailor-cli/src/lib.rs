@@ -4,5 +4,6 @@
 //! files, so a shop can host it anywhere, and this server exists only for local use.
 
 pub mod data;
+pub mod recommend;
 pub mod serve;
 pub mod train;

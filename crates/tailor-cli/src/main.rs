@@ -108,6 +108,30 @@ enum Command {
         #[arg(long, default_value = "item_id")]
         item_column: String,
     },
+    /// Rank a bundle's catalog for text requests, natively, exactly as the browser does.
+    Recommend {
+        #[arg(long)]
+        bundle: PathBuf,
+        /// A request (repeatable).
+        #[arg(long = "query", required = true)]
+        queries: Vec<String>,
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// Print JSON (the browser's result shape) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy a bundle with a synthetic catalog of ITEMS items, for size benchmarks.
+    SynthBundle {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long)]
+        items: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Serve a directory of static files (a demo site, a bundle) on a local address.
     Serve {
         /// Directory served at `/`.
@@ -202,6 +226,18 @@ fn main() -> Result<()> {
                 ..Default::default()
             },
         }),
+        Command::Recommend {
+            bundle,
+            queries,
+            k,
+            json,
+        } => tailor_cli::recommend::recommend(&bundle, &queries, k, json),
+        Command::SynthBundle {
+            from,
+            items,
+            seed,
+            out,
+        } => tailor_cli::recommend::synth_bundle(&from, items, seed, &out),
         Command::Serve { dir, mounts, addr } => {
             let mut all = vec![Mount::new("", &dir)?];
             for spec in &mounts {

@@ -79,6 +79,23 @@ fn epochs_done(run: &Path, variant: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// `tailor recommend --json` on a bundle: the ranked items of each query.
+fn recommend(bundle: &Path, queries: &[String], k: usize) -> Vec<Vec<Value>> {
+    let mut command = tailor();
+    command.args(["recommend", "--json", "--k", &k.to_string(), "--bundle"]);
+    command.arg(bundle);
+    for query in queries {
+        command.args(["--query", query]);
+    }
+    let output: Value = serde_json::from_slice(&run_ok(&mut command).stdout).unwrap();
+    output
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| result["items"].as_array().unwrap().clone())
+        .collect()
+}
+
 #[test]
 fn train_kill_resume_eval_export() {
     let temp = tempfile::tempdir().unwrap();
@@ -173,6 +190,43 @@ fn train_kill_resume_eval_export() {
             .iter()
             .any(|f| f.path == "static_encoder.bin")
     );
+
+    // Native ranking of the bundle, as the browser ranks it: asked for a class by name, the
+    // model puts an item of that class first for at least half of the bundle's classes.
+    let classes = &loaded.manifest.item_types;
+    let queries: Vec<String> = classes.iter().map(|c| c.to_lowercase()).collect();
+    let rankings = recommend(&bundle, &queries, 5);
+    let mut hits = 0;
+    for (class, ranked) in classes.iter().zip(&rankings) {
+        assert_eq!(ranked.len(), 5);
+        let scores: Vec<f64> = ranked
+            .iter()
+            .map(|i| i["score"].as_f64().unwrap())
+            .collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+        hits += usize::from(ranked[0]["class"] == class.as_str());
+    }
+    assert!(
+        2 * hits >= classes.len(),
+        "only {hits} of {} class names rank their class first",
+        classes.len()
+    );
+
+    // A synthetic catalog of the same model loads and ranks too.
+    let synthetic = temp.path().join("synthetic");
+    run_ok(
+        tailor()
+            .args(["synth-bundle", "--items", "300", "--from"])
+            .arg(&bundle)
+            .arg("--out")
+            .arg(&synthetic),
+    );
+    assert_eq!(
+        Bundle::open_dir(&synthetic).unwrap().manifest.item_count,
+        300
+    );
+    assert_eq!(recommend(&synthetic, &["jeans".into()], 300)[0].len(), 300);
+
     let damaged = bundle.join("item_embeddings.bin");
     let mut bytes = std::fs::read(&damaged).unwrap();
     bytes[7] ^= 0x40;

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::quant::{self, EmbeddingMatrix};
+
 pub use crate::error::BundleError;
 
 /// The manifest layout this build writes and reads.
@@ -24,6 +26,18 @@ pub const BUNDLE_FORMAT_VERSION: u32 = 1;
 
 /// The manifest's name inside the bundle folder.
 pub const MANIFEST_FILE: &str = "manifest.json";
+/// The WordPiece tokenizer of the query encoder (Hugging Face `tokenizer.json`).
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+/// The static query encoder's token vectors, int8 (see [`crate::quant`]).
+pub const STATIC_ENCODER_FILE: &str = "static_encoder.bin";
+/// MiniLM's weights, safetensors in the Hugging Face key layout.
+pub const MINILM_FILE: &str = "minilm.safetensors";
+/// The query tower's weights, safetensors in Burn's key layout.
+pub const QUERY_TOWER_FILE: &str = "query_tower.safetensors";
+/// The catalog's e_i, `item_count x dim`, in the manifest's `item_embedding_encoding`.
+pub const ITEM_EMBEDDINGS_FILE: &str = "item_embeddings.bin";
+/// The catalog's metadata, a JSON array of [`BundleItem`] in embedding order.
+pub const ITEMS_FILE: &str = "items.json";
 
 /// Which query encoder the bundle ships.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +55,24 @@ pub enum EncoderKind {
 pub enum EmbeddingEncoding {
     F16,
     Int8,
+}
+
+/// One catalog item as `items.json` describes it to the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleItem {
+    /// The shop's item id, as the page and the history know it.
+    pub id: String,
+    /// Display text; untrusted (it comes from shop data), so pages must render it as text.
+    pub title: String,
+    /// The item's type (its class in the clothing data); "" when unknown.
+    pub class: String,
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub division: String,
+    /// How many training reviews describe the item.
+    #[serde(default)]
+    pub reviews: usize,
 }
 
 /// One file of the bundle as the manifest records it.
@@ -161,6 +193,13 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 fn is_sha256_hex(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn bad_file(file: &str, message: impl ToString) -> BundleError {
+    BundleError::BadFile {
+        file: file.to_owned(),
+        message: message.to_string(),
+    }
 }
 
 fn bad_manifest(message: impl ToString) -> BundleError {
@@ -291,7 +330,8 @@ impl BundleWriter {
     }
 }
 
-/// A bundle read from disk, every listed file checked against the manifest.
+/// A bundle whose every listed file was checked against the manifest, read from disk or
+/// fetched by the browser.
 #[derive(Debug, Clone)]
 pub struct Bundle {
     pub manifest: Manifest,
@@ -309,6 +349,94 @@ impl Bundle {
             files.insert(entry.path.clone(), bytes);
         }
         Ok(Bundle { manifest, files })
+    }
+
+    /// A bundle from bytes already in memory (what the browser fetched): the manifest, then
+    /// every file it lists, each verified; files the manifest does not list are ignored.
+    pub fn from_files(
+        manifest: &[u8],
+        mut files: BTreeMap<String, Vec<u8>>,
+    ) -> Result<Bundle, BundleError> {
+        let manifest = Manifest::parse(manifest)?;
+        let mut verified = BTreeMap::new();
+        for entry in &manifest.files {
+            let bytes = files
+                .remove(&entry.path)
+                .ok_or_else(|| BundleError::Missing {
+                    file: entry.path.clone(),
+                })?;
+            manifest.verify_file(&entry.path, &bytes)?;
+            verified.insert(entry.path.clone(), bytes);
+        }
+        Ok(Bundle {
+            manifest,
+            files: verified,
+        })
+    }
+
+    /// The catalog metadata: exactly `item_count` items with distinct ids.
+    pub fn items(&self) -> Result<Vec<BundleItem>, BundleError> {
+        let items: Vec<BundleItem> =
+            serde_json::from_slice(self.file(ITEMS_FILE)?).map_err(|e| bad_file(ITEMS_FILE, e))?;
+        if items.len() != self.manifest.item_count {
+            return Err(bad_file(
+                ITEMS_FILE,
+                format!(
+                    "it has {} items, the manifest says {}",
+                    items.len(),
+                    self.manifest.item_count
+                ),
+            ));
+        }
+        let mut ids = BTreeSet::new();
+        if let Some(item) = items.iter().find(|item| !ids.insert(item.id.as_str())) {
+            return Err(bad_file(
+                ITEMS_FILE,
+                format!("item id {:?} appears twice", item.id),
+            ));
+        }
+        Ok(items)
+    }
+
+    /// The item embeddings e_i, `item_count x dim`.
+    pub fn item_embeddings(&self) -> Result<EmbeddingMatrix, BundleError> {
+        let manifest = &self.manifest;
+        quant::decode(
+            self.file(ITEM_EMBEDDINGS_FILE)?,
+            manifest.item_count,
+            manifest.dim,
+            manifest.item_embedding_encoding,
+        )
+        .map_err(|e| bad_file(ITEM_EMBEDDINGS_FILE, e))
+    }
+
+    /// The static encoder's token vectors, `vocabulary x text_dim`, stored int8.
+    pub fn static_encoder(&self) -> Result<EmbeddingMatrix, BundleError> {
+        let bytes = self.file(STATIC_ENCODER_FILE)?;
+        let dim = self.manifest.text_dim;
+        // int8 rows take a 4-byte scale plus `dim` codes.
+        let row_bytes = dim + 4;
+        if dim == 0 || !bytes.len().is_multiple_of(row_bytes) {
+            return Err(bad_file(
+                STATIC_ENCODER_FILE,
+                format!(
+                    "{} bytes is not a whole number of {dim}-wide int8 rows",
+                    bytes.len()
+                ),
+            ));
+        }
+        quant::decode(bytes, bytes.len() / row_bytes, dim, EmbeddingEncoding::Int8)
+            .map_err(|e| bad_file(STATIC_ENCODER_FILE, e))
+    }
+
+    /// Takes a listed file's bytes out of the bundle (e.g. 90 MB of MiniLM weights, which
+    /// should not stay in memory twice once a model holds them).
+    pub fn take_file(&mut self, path: &str) -> Result<Vec<u8>, BundleError> {
+        self.files
+            .remove(path)
+            .ok_or_else(|| BundleError::NotInManifest {
+                file: path.to_owned(),
+            })
     }
 
     /// The verified bytes of a listed file.

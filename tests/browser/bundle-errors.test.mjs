@@ -1,0 +1,169 @@
+// Damaged, missing and hostile bundles, in the shop and in <tailor-recs>: each problem is named in
+// plain words on the page, with no stack trace, and catalog text is only ever text.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { openPage, useBrowser } from './harness.mjs';
+import { STACK_TRACE, copyBundle, readItems, readJson, rewriteVerified, tempDir } from './bundles.mjs';
+
+const LOAD_TIMEOUT = 90_000;
+const dirs = {};
+
+const session = useBrowser('www', () => {
+  // (a) one flipped byte in the query tower's weights
+  dirs.flip = copyBundle('flip');
+  const weights = path.join(dirs.flip, 'query_tower.safetensors');
+  const bytes = fs.readFileSync(weights);
+  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+  fs.writeFileSync(weights, bytes);
+  // (b) item embeddings cut in half
+  dirs.trunc = copyBundle('trunc');
+  const embeddings = path.join(dirs.trunc, 'item_embeddings.bin');
+  fs.truncateSync(embeddings, Math.floor(fs.statSync(embeddings).size / 2));
+  // (c) a format version from the future
+  dirs.version = copyBundle('version');
+  const manifest = readJson(dirs.version, 'manifest.json');
+  manifest.format_version = 99;
+  fs.writeFileSync(path.join(dirs.version, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  // (d) no bundle at all
+  dirs.empty = tempDir('empty');
+  // (e) a manifest that is not JSON
+  dirs.garbled = copyBundle('garbled');
+  fs.writeFileSync(path.join(dirs.garbled, 'manifest.json'), '{"format_version": 1, "files": [');
+  // hostile titles (written by the test once it knows which items to change)
+  dirs.hostile = copyBundle('hostile');
+  return {
+    '/web': 'web',
+    '/pages': 'tests/browser/pages',
+    ...Object.fromEntries(Object.entries(dirs).map(([name, dir]) => [`/${name}`, dir])),
+  };
+});
+
+const CASES = [
+  { name: 'flipped byte in query_tower.safetensors', dir: 'flip', code: 'damaged', expect: [/damaged/i, /query_tower\.safetensors/] },
+  { name: 'truncated item_embeddings.bin', dir: 'trunc', code: 'damaged', expect: [/damaged/i, /item_embeddings\.bin/] },
+  { name: 'format_version 99', dir: 'version', code: 'unknown_version', expect: [/format version/i, /\b99\b/] },
+  { name: 'no bundle (404)', dir: 'empty', code: 'missing', expect: [/not found/i, /manifest\.json/] },
+  { name: 'manifest.json is not JSON', dir: 'garbled', code: 'bad_manifest', expect: [/manifest\.json/, /invalid|not valid/i] },
+];
+
+/** Uncaught errors and console errors only: the 404s of the missing bundle are expected. */
+const realProblems = (problems) => problems.filter((p) => !p.startsWith('HTTP 404'));
+
+function checkMessage(text, expect, where) {
+  for (const pattern of expect) assert.match(text, pattern, `${where}: ${JSON.stringify(text)}`);
+  assert.doesNotMatch(text, STACK_TRACE, `${where} shows a stack trace: ${JSON.stringify(text)}`);
+}
+
+for (const { name, dir, code, expect } of CASES) {
+  test(`bundle problem is named without a stack trace: ${name}`, async () => {
+    // The shop.
+    const shop = await openPage(session.browser, `${session.server.url}/?bundle=/${dir}/`);
+    await shop.page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: LOAD_TIMEOUT });
+    assert.equal(await shop.page.evaluate(() => document.body.dataset.state), 'error');
+    assert.equal(await shop.page.evaluate(() => window.tailorShop.error.code), code);
+    const shopMessage = await shop.page.locator('#error').innerText();
+    checkMessage(shopMessage, expect, 'shop message');
+    checkMessage(await shop.page.locator('body').innerText(), [], 'shop page');
+    console.log(`  shop: ${shopMessage.replace(/\n/g, ' | ')}`);
+    assert.deepEqual(realProblems(shop.problems), []);
+    await shop.page.close();
+
+    // <tailor-recs>.
+    const element = await openPage(session.browser, `${session.server.url}/pages/recs.html?bundle=/${dir}/`);
+    await element.page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: LOAD_TIMEOUT });
+    const state = await element.page.evaluate(() => ({
+      state: document.body.dataset.state,
+      event: window.recsEvents.at(-1)?.detail,
+      message: document.querySelector('tailor-recs').shadowRoot.querySelector('.message').textContent,
+      text: document.querySelector('tailor-recs').shadowRoot.textContent,
+    }));
+    assert.equal(state.state, 'tailor-error');
+    assert.equal(state.event.code, code);
+    checkMessage(state.message, expect, 'element message');
+    checkMessage(state.text, [], 'element text');
+    assert.deepEqual(realProblems(element.problems), []);
+    await element.page.close();
+  });
+}
+
+const IMG = '<img src=x onerror="window.__pwned=1">';
+const SCRIPT = '<script>window.__pwned=2</script>';
+
+/** The shop without its CSP meta, so that an injection would run if the page allowed one. */
+const withoutCsp = (page) => page.route((url) => url.pathname === '/', async (route) => {
+  const response = await route.fetch();
+  const body = (await response.text()).replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '');
+  await route.fulfill({ response, body });
+});
+
+async function shopSearch(page, query) {
+  await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: LOAD_TIMEOUT });
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'ready');
+  await page.fill('#query', query);
+  await page.click('#ask-button');
+  await page.waitForFunction(() => document.body.dataset.results !== undefined);
+  return page.$$eval('#results button.item', (buttons) => buttons.map((b) => b.dataset.id));
+}
+
+test('hostile item titles render as text in the shop and in <tailor-recs>', async () => {
+  const query = 'red summer dress';
+  const url = `${session.server.url}/?bundle=/hostile/`;
+  // Which items this bundle ranks first: their titles become the payloads.
+  const first = await openPage(session.browser, url, withoutCsp);
+  const top = await shopSearch(first.page, query);
+  await first.page.close();
+
+  const items = readItems(dirs.hostile);
+  const at = (id) => items.findIndex((item) => item.id === id);
+  items[at(top[0])].title = IMG;
+  items[at(top[1])].title = SCRIPT;
+  items[0].title = IMG; // first in the catalog grid
+  rewriteVerified(dirs.hostile, 'items.json', Buffer.from(JSON.stringify(items)));
+
+  const { page, problems } = await openPage(session.browser, url, withoutCsp);
+  assert.equal(await page.locator('meta[http-equiv="Content-Security-Policy"]').count(), 0);
+  const again = await shopSearch(page, query);
+  assert.deepEqual(again.slice(0, 2), top.slice(0, 2));
+  await page.locator('#catalog button.item').first().click();
+  await page.waitForFunction(() => document.querySelectorAll('#history li').length === 1);
+  const shown = await page.evaluate(() => ({
+    pwned: window.__pwned,
+    images: document.querySelectorAll('img').length,
+    scripts: document.querySelectorAll('#results script, #catalog script, #history script').length,
+    results: [...document.querySelectorAll('#results .title')].map((n) => n.textContent),
+    catalog: document.querySelector('#catalog .title').textContent,
+    history: document.querySelector('#history .title').textContent,
+  }));
+  assert.equal(shown.pwned, undefined);
+  assert.equal(shown.images, 0, 'no <img> element in the page');
+  assert.equal(shown.scripts, 0);
+  assert.equal(shown.results[0], IMG);
+  assert.equal(shown.results[1], SCRIPT);
+  assert.equal(shown.catalog, IMG);
+  assert.equal(shown.history, IMG);
+  assert.ok((await page.locator('#results').innerText()).includes(IMG), 'the title shows literally');
+  assert.deepEqual(problems, []);
+  await page.close();
+
+  const element = await openPage(session.browser, `${session.server.url}/pages/recs.html?bundle=/hostile/`);
+  await element.page.waitForFunction(() => document.body.dataset.state === 'tailor-ready', null, { timeout: LOAD_TIMEOUT });
+  const host = element.page.locator('tailor-recs');
+  await host.locator('input').fill(query);
+  await host.locator('button').click();
+  await element.page.waitForFunction(() => document.body.dataset.state === 'tailor-results');
+  const inElement = await element.page.evaluate(() => {
+    const root = document.querySelector('tailor-recs').shadowRoot;
+    return {
+      pwned: window.__pwned,
+      images: root.querySelectorAll('img').length + document.querySelectorAll('img').length,
+      titles: [...root.querySelectorAll('.title')].map((n) => n.textContent),
+    };
+  });
+  assert.equal(inElement.pwned, undefined);
+  assert.equal(inElement.images, 0);
+  assert.deepEqual(inElement.titles.slice(0, 2), [IMG, SCRIPT]);
+  assert.deepEqual(element.problems, []);
+  await element.page.close();
+});

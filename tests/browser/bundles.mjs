@@ -1,0 +1,63 @@
+// Test bundles for the browser tests: the one `cargo xtask test` trains (TAILOR_TEST_BUNDLE), and
+// temporary copies of it that the tests damage on purpose. Item ids and titles always come from
+// the bundle's own items.json, never from constants here.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after } from 'node:test';
+
+/** The test bundle directory; throws a message that says what to do when it is not there. */
+export function testBundle() {
+  const dir = process.env.TAILOR_TEST_BUNDLE;
+  if (!dir) {
+    throw new Error('TAILOR_TEST_BUNDLE is not set: it must name a bundle directory (with ' +
+      'manifest.json), e.g. the one `cargo xtask test` trains; run the browser tests with ' +
+      '`cargo xtask test`, or set it to the output of `tailor export`.');
+  }
+  if (!fs.existsSync(path.join(dir, 'manifest.json'))) {
+    throw new Error(`TAILOR_TEST_BUNDLE=${dir} has no manifest.json: it must name a bundle directory`);
+  }
+  return path.resolve(dir);
+}
+
+export function readJson(dir, file) {
+  return JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+}
+
+/** The bundle's catalog, in bundle order. */
+export const readItems = (dir) => readJson(dir, 'items.json');
+
+const temporary = [];
+after(() => {
+  for (const dir of temporary) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh empty directory, removed after the test file. */
+export function tempDir(label) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tailor-${label}-`));
+  temporary.push(dir);
+  return dir;
+}
+
+/** A copy of the test bundle in a temporary directory (removed after the test file). */
+export function copyBundle(label) {
+  const dir = tempDir(label);
+  fs.cpSync(testBundle(), dir, { recursive: true });
+  return dir;
+}
+
+/** Writes `bytes` to `file` and updates its size and sha256 in manifest.json, so that the copy
+ * still verifies. */
+export function rewriteVerified(dir, file, bytes) {
+  fs.writeFileSync(path.join(dir, file), bytes);
+  const manifest = readJson(dir, 'manifest.json');
+  const entry = manifest.files.find((f) => f.path === file);
+  if (!entry) throw new Error(`${file} is not listed in ${dir}/manifest.json`);
+  entry.size = bytes.length;
+  entry.sha256 = createHash('sha256').update(bytes).digest('hex');
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+}
+
+/** Text that must never reach a page: stack frames, Rust source locations, wasm frames. */
+export const STACK_TRACE = /(^|\n)\s*at\s+\S|\.rs:\d|wasm-function|RuntimeError|\bpanicked\b/;

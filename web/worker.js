@@ -1,0 +1,151 @@
+// The module Web Worker behind `Tailor`: it picks the backend, loads the wasm flavour and the
+// bundle, and answers recommend requests, so that the page never blocks on model work.
+//
+// Messages in:  {id, type: 'load', url, backend}   {id, type: 'recommend', request}
+// Messages out: {id, type: 'progress', progress}   {id, ok: true, value}   {id, ok: false, error}
+// where error is {name: 'TailorError', code, message} (never a stack).
+
+import { TailorError } from './errors.js';
+import { loadWasm } from './wasm.js';
+
+/** Below this many item-embedding values (item_count * dim), the CPU build wins over WebGPU. */
+export const WEBGPU_MIN_VALUES = 25_000_000;
+
+let recommender = null;
+let busy = Promise.resolve();
+
+self.addEventListener('message', (event) => {
+  const id = event.data?.id;
+  // One job at a time: the recommender is not re-entrant.
+  busy = busy.then(() => handle(event.data)).then(
+    (value) => reply(id, value),
+    (error) => self.postMessage({ id, ok: false, error: TailorError.from(error).toJSON() }),
+  );
+});
+
+function reply(id, value) {
+  try {
+    self.postMessage({ id, ok: true, value });
+  } catch (error) {
+    // A value that cannot be cloned is a bug here, not the caller's: say so instead of hanging.
+    const e = new TailorError('internal', `cannot send the result to the page: ${error?.message ?? error}`);
+    self.postMessage({ id, ok: false, error: e.toJSON() });
+  }
+}
+
+async function handle(message) {
+  switch (message?.type) {
+    case 'load':
+      return load(message);
+    case 'recommend':
+      if (!recommender) throw new TailorError('internal', 'the recommender is not loaded');
+      try {
+        return await recommender.recommend(message.request);
+      } catch (error) {
+        throw TailorError.from(error, 'internal');
+      }
+    default:
+      throw new TailorError('internal', `unknown worker message ${JSON.stringify(message?.type)}`);
+  }
+}
+
+async function load({ id, url, backend }) {
+  if (recommender) throw new TailorError('internal', 'this worker already holds a recommender');
+  const onProgress = (progress) => {
+    const { file, loaded, total } = progress ?? {};
+    self.postMessage({ id, type: 'progress', progress: { file, loaded, total } });
+  };
+  let choice;
+  if (backend === 'cpu') {
+    choice = { backend: 'cpu', reason: 'The CPU (wasm) backend was requested.' };
+  } else if (backend === 'webgpu') {
+    const adapter = await requestAdapter();
+    if (!adapter.adapter) {
+      throw new TailorError('backend', `WebGPU was requested but ${adapter.why}`);
+    }
+    choice = { backend: 'webgpu', reason: 'The WebGPU backend was requested.' };
+  } else if (backend === 'auto' || backend === undefined) {
+    choice = await chooseAuto(url);
+  } else {
+    throw new TailorError('bad_request', `unknown backend "${backend}"; expected auto, cpu or webgpu`);
+  }
+
+  let loaded;
+  try {
+    loaded = await loadOn(choice.backend, url, onProgress);
+  } catch (error) {
+    const e = TailorError.from(error);
+    // 'auto' never fails just because the GPU did: the CPU build always works.
+    if (backend !== 'auto' && backend !== undefined) throw e;
+    if (choice.backend !== 'webgpu' || e.code !== 'backend') throw e;
+    loaded = await loadOn('cpu', url, onProgress);
+    choice = { backend: 'cpu', reason: `WebGPU failed to start (${e.message}), so the CPU (wasm) backend runs.` };
+  }
+  recommender = loaded;
+  return {
+    backend: recommender.backend,
+    backendReason: choice.reason,
+    device: recommender.device,
+    manifest: recommender.manifest,
+    items: recommender.items,
+  };
+}
+
+async function loadOn(flavour, url, onProgress) {
+  let wasm;
+  try {
+    wasm = await loadWasm(flavour);
+  } catch (error) {
+    throw new TailorError('wasm', `cannot load the ${flavour} wasm module: ${error?.message ?? error}`);
+  }
+  if (typeof wasm.Recommender?.load !== 'function') {
+    throw new TailorError('wasm', `the ${flavour} wasm module in web/pkg/ is out of date (it has no Recommender): rebuild it with \`cargo xtask wasm\``);
+  }
+  try {
+    return await wasm.Recommender.load(url, onProgress);
+  } catch (error) {
+    throw TailorError.from(error, 'internal');
+  }
+}
+
+/** {adapter, why}: `why` says, in a few words, why there is none. */
+async function requestAdapter() {
+  const gpu = self.navigator?.gpu;
+  if (!gpu) return { adapter: null, why: 'this browser has no WebGPU (navigator.gpu is missing)' };
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return { adapter: null, why: 'the browser offers no WebGPU adapter' };
+    return { adapter, why: '' };
+  } catch (error) {
+    return { adapter: null, why: `requesting a WebGPU adapter failed (${error?.message ?? error})` };
+  }
+}
+
+/** backend 'auto': WebGPU only on a real (not software) adapter, for a model large enough to
+ * gain from it; otherwise the CPU build. Says why in one sentence. */
+async function chooseAuto(url) {
+  let manifest = null;
+  try {
+    const response = await fetch(new URL('manifest.json', url.endsWith('/') ? url : `${url}/`));
+    if (response.ok) manifest = await response.json();
+  } catch {
+    // Recommender.load fetches the manifest again and reports the problem precisely.
+  }
+  if (!manifest || typeof manifest !== 'object') {
+    return { backend: 'cpu', reason: 'The bundle manifest could not be read, so the CPU (wasm) backend runs.' };
+  }
+  const values = Number(manifest.item_count) * Number(manifest.dim);
+  const large = values >= WEBGPU_MIN_VALUES || manifest.encoder === 'minilm';
+  const size = `${Number(manifest.item_count).toLocaleString('en-US')} items × ${manifest.dim} dimensions` +
+    `${manifest.encoder ? `, ${manifest.encoder} encoder` : ''}`;
+  const { adapter, why } = await requestAdapter();
+  const fallback = Boolean(adapter && (adapter.isFallbackAdapter || adapter.info?.isFallbackAdapter));
+  const against = [];
+  if (!large) against.push(`the model is small (${size}), where the CPU build is faster`);
+  if (!adapter) against.push(why);
+  else if (fallback) against.push('the only WebGPU adapter is a software fallback');
+  if (against.length === 0) {
+    return { backend: 'webgpu', reason: `WebGPU runs: a hardware adapter is available and the model is large (${size}).` };
+  }
+  return { backend: 'cpu', reason: `The CPU (wasm) backend runs: ${against.join('; also, ')}.` };
+}
