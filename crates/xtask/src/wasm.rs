@@ -35,29 +35,22 @@ pub fn build(tools: &Tools, root: &Path, flavour: Flavour) -> Result<()> {
     let mut command = cargo();
     command.args([
         "build",
+        "--release",
         "--target",
         "wasm32-unknown-unknown",
         "-p",
         "tailor-wasm",
     ]);
-    let profile = match flavour {
-        // Every shopper downloads the CPU module and may run MiniLM on it: one codegen unit
-        // with LTO makes it smaller and faster, and wasm SIMD (in every current browser) lets
-        // Burn's matrix kernels use 128-bit vectors. Its own profile keeps these artifacts apart
-        // from the WebGPU build's, so switching flavours never rebuilds the other.
-        Flavour::Cpu => {
-            command.env(
-                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-                "-C target-feature=+simd128",
-            );
-            "wasm-cpu"
-        }
-        Flavour::Webgpu => {
-            command.args(["--no-default-features", "--features", "webgpu"]);
-            "release"
-        }
-    };
-    command.args(["--profile", profile]);
+    // Wasm SIMD (in every current browser) lets Burn's CPU matrix kernels use 128-bit vectors;
+    // it halves MiniLM's time in the CPU module. Both flavours get the same flags so that they
+    // share every dependency they have in common instead of rebuilding them.
+    command.env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+        "-C target-feature=+simd128",
+    );
+    if flavour == Flavour::Webgpu {
+        command.args(["--no-default-features", "--features", "webgpu"]);
+    }
     if let WasmToolchain::BuildStd { rustc, linker } = &tools.wasm {
         command
             .arg("-Zbuild-std=std,panic_abort")
@@ -67,10 +60,7 @@ pub fn build(tools: &Tools, root: &Path, flavour: Flavour) -> Result<()> {
     }
     run(&mut command)?;
 
-    let raw = target_dir()
-        .join("wasm32-unknown-unknown")
-        .join(profile)
-        .join("tailor_wasm.wasm");
+    let raw = target_dir().join("wasm32-unknown-unknown/release/tailor_wasm.wasm");
     let out_dir = root.join("web/pkg").join(name);
     run(std::process::Command::new(&tools.wasm_bindgen)
         .args(["--target", "web", "--out-name", "tailor_wasm", "--out-dir"])
