@@ -330,6 +330,52 @@ impl BundleWriter {
     }
 }
 
+/// A bundle received file by file (the browser streams them): each file is checked against the
+/// manifest once, when it is added, so a damaged file fails before the rest arrives.
+#[derive(Debug)]
+pub struct BundleBuilder {
+    manifest: Manifest,
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+impl BundleBuilder {
+    pub fn new(manifest: &[u8]) -> Result<Self, BundleError> {
+        Ok(Self {
+            manifest: Manifest::parse(manifest)?,
+            files: BTreeMap::new(),
+        })
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Verifies one listed file and keeps it.
+    pub fn add(&mut self, path: &str, bytes: Vec<u8>) -> Result<(), BundleError> {
+        self.manifest.verify_file(path, &bytes)?;
+        self.files.insert(path.to_owned(), bytes);
+        Ok(())
+    }
+
+    /// The bundle, once every listed file has been added.
+    pub fn finish(self) -> Result<Bundle, BundleError> {
+        if let Some(entry) = self
+            .manifest
+            .files
+            .iter()
+            .find(|entry| !self.files.contains_key(&entry.path))
+        {
+            return Err(BundleError::Missing {
+                file: entry.path.clone(),
+            });
+        }
+        Ok(Bundle {
+            manifest: self.manifest,
+            files: self.files,
+        })
+    }
+}
+
 /// A bundle whose every listed file was checked against the manifest, read from disk or
 /// fetched by the browser.
 #[derive(Debug, Clone)]
@@ -341,37 +387,29 @@ pub struct Bundle {
 impl Bundle {
     /// Reads `manifest.json`, then every file it lists, verifying each.
     pub fn open_dir(dir: &Path) -> Result<Bundle, BundleError> {
-        let manifest = Manifest::parse(&read(dir, MANIFEST_FILE)?)?;
-        let mut files = BTreeMap::new();
-        for entry in &manifest.files {
-            let bytes = read(dir, &entry.path)?;
-            manifest.verify_file(&entry.path, &bytes)?;
-            files.insert(entry.path.clone(), bytes);
+        let mut builder = BundleBuilder::new(&read(dir, MANIFEST_FILE)?)?;
+        for entry in builder.manifest.files.clone() {
+            builder.add(&entry.path, read(dir, &entry.path)?)?;
         }
-        Ok(Bundle { manifest, files })
+        builder.finish()
     }
 
-    /// A bundle from bytes already in memory (what the browser fetched): the manifest, then
-    /// every file it lists, each verified; files the manifest does not list are ignored.
+    /// A bundle from bytes already in memory: the manifest, then every file it lists, each
+    /// verified; files the manifest does not list are ignored.
     pub fn from_files(
         manifest: &[u8],
         mut files: BTreeMap<String, Vec<u8>>,
     ) -> Result<Bundle, BundleError> {
-        let manifest = Manifest::parse(manifest)?;
-        let mut verified = BTreeMap::new();
-        for entry in &manifest.files {
+        let mut builder = BundleBuilder::new(manifest)?;
+        for entry in builder.manifest.files.clone() {
             let bytes = files
                 .remove(&entry.path)
                 .ok_or_else(|| BundleError::Missing {
                     file: entry.path.clone(),
                 })?;
-            manifest.verify_file(&entry.path, &bytes)?;
-            verified.insert(entry.path.clone(), bytes);
+            builder.add(&entry.path, bytes)?;
         }
-        Ok(Bundle {
-            manifest,
-            files: verified,
-        })
+        builder.finish()
     }
 
     /// The catalog metadata: exactly `item_count` items with distinct ids.

@@ -14,8 +14,8 @@ pub mod quant;
 mod topk;
 
 pub use bundle::{
-    BUNDLE_FORMAT_VERSION, Bundle, BundleItem, BundleWriter, EmbeddingEncoding, EncoderKind,
-    FileEntry, MANIFEST_FILE, Manifest, sha256_hex,
+    BUNDLE_FORMAT_VERSION, Bundle, BundleBuilder, BundleItem, BundleWriter, EmbeddingEncoding,
+    EncoderKind, FileEntry, MANIFEST_FILE, Manifest, sha256_hex,
 };
 pub use codes::{CodeLength, PackedCodes, Similarity, WeightTable, inner_product};
 pub use dense::DenseVectors;

@@ -13,3 +13,4 @@ pub mod whisper;
 
 pub use error::{LoadError, ModelError};
 pub use hash::{HashHead, HashHeadConfig, hash_beta};
+pub use weights::check_applied;

@@ -2,7 +2,7 @@
 //! bundle files, so loading takes bytes and never a path.
 
 use burn::module::Module;
-use burn::store::{ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
+use burn::store::{ApplyResult, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
 
 use crate::error::ModelError;
 use crate::text::{MiniLm, MiniLmConfig};
@@ -22,16 +22,23 @@ fn apply<M: Module>(
             what,
             message: format!("{e}"),
         })?;
-    if !result.missing.is_empty() || !result.errors.is_empty() {
-        return Err(ModelError::Weights {
-            what,
-            message: format!(
-                "tensors missing from the file: {:?}; tensors that did not fit: {:?}",
-                result.missing, result.errors
-            ),
-        });
-    }
+    check_applied(&result, what)?;
     Ok(module)
+}
+
+/// A weight load that left tensors unset or could not fit some is an error (from any store:
+/// safetensors here, burnpack checkpoints in training).
+pub fn check_applied(result: &ApplyResult, what: &'static str) -> Result<(), ModelError> {
+    if result.missing.is_empty() && result.errors.is_empty() {
+        return Ok(());
+    }
+    Err(ModelError::Weights {
+        what,
+        message: format!(
+            "tensors missing from the file: {:?}; tensors that did not fit: {:?}",
+            result.missing, result.errors
+        ),
+    })
 }
 
 impl MiniLm {

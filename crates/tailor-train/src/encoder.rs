@@ -36,17 +36,10 @@ pub fn load_minilm(
     Ok((model, tokenizer))
 }
 
-/// A load that left tensors unset or could not fit some is an error naming the file: a model
-/// with silently random weights would train or rank without complaint.
+/// tailor-model's completeness check, with the file it was loading named in the error.
 pub(crate) fn check_applied(result: &ApplyResult, path: &Path) -> Result<(), TrainError> {
-    if result.missing.is_empty() && result.errors.is_empty() {
-        return Ok(());
-    }
-    Err(TrainError::Weights {
+    tailor_model::check_applied(result, "weights").map_err(|e| TrainError::Weights {
         path: path.to_path_buf(),
-        message: format!(
-            "tensors missing from the file: {:?}; tensors that did not fit: {:?}",
-            result.missing, result.errors
-        ),
+        message: e.to_string(),
     })
 }

@@ -2,13 +2,12 @@
 //! each file so the page can show progress and so a server that sends more bytes than the
 //! manifest lists is cut off at once instead of filling memory.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use gloo_net::http::Request;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
-use tailor_core::{Bundle, BundleError, MANIFEST_FILE, Manifest};
+use tailor_core::{BundleBuilder, BundleError, MANIFEST_FILE};
 use tailor_model::ranker::{Ranker, ScoreOn};
 use tailor_model::{LoadError, ModelError};
 use wasm_bindgen::prelude::*;
@@ -81,11 +80,11 @@ impl Recommender {
             format!("{url}/")
         };
         let manifest_bytes = fetch_file(&base, MANIFEST_FILE, None, &mut |_| {}).await?;
-        let manifest = Manifest::parse(&manifest_bytes).map_err(bundle_error)?;
-        let total: u64 = manifest.files.iter().map(|f| f.size).sum();
+        let mut builder = BundleBuilder::new(&manifest_bytes).map_err(bundle_error)?;
+        let entries = builder.manifest().files.clone();
+        let total: u64 = entries.iter().map(|f| f.size).sum();
         let mut loaded = 0u64;
-        let mut files = BTreeMap::new();
-        for entry in &manifest.files {
+        for entry in &entries {
             let before = loaded;
             let mut report = |done: u64| {
                 loaded = before + done;
@@ -96,13 +95,9 @@ impl Recommender {
                 }
             };
             let bytes = fetch_file(&base, &entry.path, Some(entry.size), &mut report).await?;
-            // Checked as it arrives, so a damaged first file fails before the rest downloads.
-            manifest
-                .verify_file(&entry.path, &bytes)
-                .map_err(bundle_error)?;
-            files.insert(entry.path.clone(), bytes);
+            builder.add(&entry.path, bytes).map_err(bundle_error)?;
         }
-        let bundle = Bundle::from_files(&manifest_bytes, files).map_err(bundle_error)?;
+        let bundle = builder.finish().map_err(bundle_error)?;
         let device = device().await.map_err(|e| tailor_error("backend", e))?;
         let score_on = if cfg!(feature = "webgpu") {
             ScoreOn::Device
