@@ -115,6 +115,10 @@ enum Command {
         /// A request (repeatable).
         #[arg(long = "query", required = true)]
         queries: Vec<String>,
+        /// The shopper's history: item ids, most recent first, comma-separated (as the browser's
+        /// history lists them).
+        #[arg(long, value_delimiter = ',')]
+        history: Vec<String>,
         #[arg(long, default_value_t = 10)]
         k: usize,
         /// Print JSON (the browser's result shape) instead of a table.
@@ -229,9 +233,10 @@ fn main() -> Result<()> {
         Command::Recommend {
             bundle,
             queries,
+            history,
             k,
             json,
-        } => tailor_cli::recommend::recommend(&bundle, &queries, k, json),
+        } => tailor_cli::recommend::recommend(&bundle, &queries, &history, k, json),
         Command::SynthBundle {
             from,
             items,

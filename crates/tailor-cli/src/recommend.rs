@@ -6,42 +6,36 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use burn::prelude::Device;
-use serde::Serialize;
 use tailor_core::Bundle;
 use tailor_model::ranker::{Ranker, ScoreOn};
 use tailor_train::synthetic::write_synthetic_bundle;
 
-/// One ranked item, in the shape the browser's `recommend()` returns.
-#[derive(Serialize)]
-struct RankedItem<'a> {
-    id: &'a str,
-    title: &'a str,
-    class: &'a str,
-    score: f32,
-    index: usize,
-}
-
-pub fn recommend(bundle_dir: &Path, queries: &[String], k: usize, json: bool) -> Result<()> {
+pub fn recommend(
+    bundle_dir: &Path,
+    queries: &[String],
+    history: &[String],
+    k: usize,
+    json: bool,
+) -> Result<()> {
     let bundle = Bundle::open_dir(bundle_dir)
         .with_context(|| format!("cannot open the bundle in {}", bundle_dir.display()))?;
     let ranker = Ranker::from_bundle(bundle, &Device::flex(), ScoreOn::Cpu)
         .with_context(|| format!("cannot build the model of {}", bundle_dir.display()))?;
+    let history = history
+        .iter()
+        .map(|id| {
+            ranker.index_of(id).with_context(|| {
+                format!("the history names item {id:?}, which the bundle does not have")
+            })
+        })
+        .collect::<Result<Vec<usize>>>()?;
+    if !history.is_empty() && !ranker.is_personalized() {
+        eprintln!("note: this bundle does not personalize; the history is ignored");
+    }
     let mut results = Vec::new();
     for query in queries {
-        let hits = pollster::block_on(ranker.recommend(query, k))?;
-        let items: Vec<RankedItem> = hits
-            .iter()
-            .map(|hit| {
-                let item = &ranker.items()[hit.index];
-                RankedItem {
-                    id: &item.id,
-                    title: &item.title,
-                    class: &item.class,
-                    score: hit.score,
-                    index: hit.index,
-                }
-            })
-            .collect();
+        let ranked = pollster::block_on(ranker.recommend(query, &history, k))?;
+        let items = ranker.describe(&ranked);
         if !json {
             println!("{query:?}");
             for (rank, item) in items.iter().enumerate() {
@@ -53,6 +47,12 @@ pub fn recommend(bundle_dir: &Path, queries: &[String], k: usize, json: bool) ->
                     item.title,
                     item.id
                 );
+                if let Some(reason) = item.because.first() {
+                    println!(
+                        "               because you viewed {} ({:.2})",
+                        reason.title, reason.weight
+                    );
+                }
             }
         }
         results.push(serde_json::json!({ "query": query, "items": items }));

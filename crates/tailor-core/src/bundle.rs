@@ -22,7 +22,7 @@ use crate::quant::{self, EmbeddingMatrix};
 pub use crate::error::BundleError;
 
 /// The manifest layout this build writes and reads.
-pub const BUNDLE_FORMAT_VERSION: u32 = 1;
+pub const BUNDLE_FORMAT_VERSION: u32 = 2;
 
 /// The manifest's name inside the bundle folder.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -85,6 +85,17 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
+/// How a personalizing model reads the shopper's history (COURIER's intention attention).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Personalization {
+    /// Attention heads over the history; u is `heads * dim` wide.
+    pub heads: usize,
+    /// The most recent items read from a history; older ones are ignored.
+    pub max_history: usize,
+    /// tau of the per-result attention that explains a result by the history items it draws on.
+    pub explain_temperature: f64,
+}
+
 /// The contents of `manifest.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -96,8 +107,8 @@ pub struct Manifest {
     pub dim: usize,
     /// The query MLP's hidden width.
     pub hidden: usize,
-    /// 0 until personalization lands.
-    pub history_dim: usize,
+    /// The history layers, for a model that personalizes; `None` ranks by the request alone.
+    pub personalization: Option<Personalization>,
     pub item_count: usize,
     pub item_types: Vec<String>,
     pub item_embedding_encoding: EmbeddingEncoding,

@@ -15,7 +15,7 @@ mod topk;
 
 pub use bundle::{
     BUNDLE_FORMAT_VERSION, Bundle, BundleBuilder, BundleItem, BundleWriter, EmbeddingEncoding,
-    EncoderKind, FileEntry, MANIFEST_FILE, Manifest, sha256_hex,
+    EncoderKind, FileEntry, MANIFEST_FILE, Manifest, Personalization, sha256_hex,
 };
 pub use codes::{CodeLength, PackedCodes, Similarity, WeightTable, inner_product};
 pub use dense::DenseVectors;

@@ -24,7 +24,7 @@ fn manifest() -> Manifest {
         text_dim: 384,
         dim: 64,
         hidden: 256,
-        history_dim: 0,
+        personalization: None,
         item_count: 1,
         item_types: vec!["Dresses".into(), "Tops".into()],
         item_embedding_encoding: EmbeddingEncoding::F16,
@@ -266,7 +266,7 @@ fn manifest_listing_a_path_twice_is_refused() {
 #[test]
 fn invalid_json_is_a_bad_manifest() {
     let (dir, _) = write_bundle();
-    write_manifest_text(&dir, "{\"format_version\": 1, \"files\": [");
+    write_manifest_text(&dir, "{\"format_version\": 2, \"files\": [");
     let error = open(&dir).unwrap_err();
     assert!(
         matches!(error, BundleError::BadManifest { .. }),

@@ -6,6 +6,7 @@
 
 mod error;
 mod hash;
+pub mod intention;
 pub mod ranker;
 pub mod text;
 mod weights;
@@ -13,4 +14,5 @@ pub mod whisper;
 
 pub use error::{LoadError, ModelError};
 pub use hash::{HashHead, HashHeadConfig, hash_beta};
+pub use intention::{History, Intention, IntentionConfig};
 pub use weights::check_applied;

@@ -2,18 +2,22 @@
 //! shopper is. The browser build and the native `tailor recommend` both go through [`Ranker`],
 //! so the two give the same scores for the same bundle.
 //!
-//! A request becomes q (static encoder or MiniLM, on the CPU or the device), then z = the query
-//! tower's output, then one score per item, <z, e_i>. Where the scores are computed is the
+//! A request becomes q (static encoder or MiniLM, on the CPU or the device); with the shopper's
+//! history, the intention attention adds u; z = the query tower's output; then one score per
+//! item, <z, e_i>. Each result is explained by the history items COURIER's attention puts the
+//! most weight on when that result is the query ("because you viewed ..."). Where the scores are computed is the
 //! caller's choice: on the CPU with tailor-core's dense scorer, or on the device as one
 //! matrix-vector product (WebGPU), read back asynchronously and sorted on the CPU.
 
 use std::collections::HashMap;
 
 use burn::prelude::*;
+use serde::Serialize;
 use tailor_core::bundle::{MINILM_FILE, QUERY_TOWER_FILE, TOKENIZER_FILE};
 use tailor_core::{Bundle, BundleItem, DenseVectors, EncoderKind, Hit, Manifest, top_k};
 
 use crate::error::{LoadError, ModelError};
+use crate::intention::{History, reconstruct};
 use crate::text::{MINILM_MAX_TOKENS, MiniLm, StaticEncoder, TextTokenizer};
 use crate::whisper::{QueryTower, WhisperLiteConfig};
 
@@ -40,6 +44,45 @@ enum Catalog {
     Device(Box<Tensor<2>>),
 }
 
+/// How many history items explain one result.
+pub const EXPLANATIONS_PER_RESULT: usize = 3;
+
+/// A history item behind a result, with its attention weight (the weights of one result sum to
+/// at most 1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Because {
+    pub index: usize,
+    pub weight: f32,
+}
+
+/// One ranked item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    pub index: usize,
+    pub score: f32,
+    /// Heaviest first; empty without a history or for a model that does not personalize.
+    pub because: Vec<Because>,
+}
+
+/// A result as the browser's `recommend()` and `tailor recommend --json` return it.
+#[derive(Debug, Serialize)]
+pub struct RecommendedItem<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub class: &'a str,
+    pub score: f32,
+    pub index: usize,
+    pub because: Vec<Reason<'a>>,
+}
+
+/// "Because you viewed ...": a history item and its attention weight.
+#[derive(Debug, Serialize)]
+pub struct Reason<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub weight: f32,
+}
+
 /// A loaded bundle, ready to rank its catalog.
 pub struct Ranker {
     manifest: Manifest,
@@ -49,6 +92,8 @@ pub struct Ranker {
     encoder: QueryEncoder,
     tower: QueryTower,
     catalog: Catalog,
+    /// e_i on the device, where histories are looked up; only for a model that personalizes.
+    history_table: Option<Tensor<2>>,
     device: Device,
 }
 
@@ -60,13 +105,6 @@ impl Ranker {
         score_on: ScoreOn,
     ) -> Result<Ranker, LoadError> {
         let manifest = bundle.manifest.clone();
-        if manifest.history_dim != 0 {
-            return Err(ModelError::Unsupported(format!(
-                "it has personalization layers (history_dim {}), which this build does not run",
-                manifest.history_dim
-            ))
-            .into());
-        }
         let items = bundle.items()?;
         let embeddings = bundle.item_embeddings()?;
         let tokenizer = TextTokenizer::from_json(bundle.file(TOKENIZER_FILE)?, MINILM_MAX_TOKENS)?;
@@ -89,19 +127,26 @@ impl Ranker {
             )?)),
         };
         let config = WhisperLiteConfig::new(manifest.text_dim, 0, manifest.item_count)
-            .with_history_dim(manifest.history_dim)
+            .with_history_heads(manifest.personalization.map_or(0, |p| p.heads))
+            .with_max_history(manifest.personalization.map_or(1, |p| p.max_history))
             .with_hidden(manifest.hidden)
             .with_dim(manifest.dim);
         let tower = config.load_query_tower(bundle.take_file(QUERY_TOWER_FILE)?, device)?;
+        let table = || {
+            Tensor::<2>::from_data(
+                TensorData::new(embeddings.values.clone(), [embeddings.rows, embeddings.dim]),
+                device,
+            )
+        };
+        let history_table = manifest.personalization.map(|_| table());
         let catalog = match score_on {
             ScoreOn::Cpu => Catalog::Cpu(
                 DenseVectors::new(embeddings.dim, embeddings.values)
                     .map_err(|e| ModelError::Unsupported(format!("item embeddings: {e}")))?,
             ),
-            ScoreOn::Device => Catalog::Device(Box::new(Tensor::from_data(
-                TensorData::new(embeddings.values, [embeddings.rows, embeddings.dim]),
-                device,
-            ))),
+            ScoreOn::Device => {
+                Catalog::Device(Box::new(history_table.clone().unwrap_or_else(table)))
+            }
         };
         let index_of = items
             .iter()
@@ -116,6 +161,7 @@ impl Ranker {
             encoder,
             tower,
             catalog,
+            history_table,
             device: device.clone(),
         })
     }
@@ -129,18 +175,51 @@ impl Ranker {
         &self.items
     }
 
+    /// Results with their items' ids and titles.
+    pub fn describe<'a>(&'a self, ranked: &[Ranked]) -> Vec<RecommendedItem<'a>> {
+        ranked
+            .iter()
+            .map(|r| {
+                let item = &self.items[r.index];
+                RecommendedItem {
+                    id: &item.id,
+                    title: &item.title,
+                    class: &item.class,
+                    score: r.score,
+                    index: r.index,
+                    because: r
+                        .because
+                        .iter()
+                        .map(|b| Reason {
+                            id: &self.items[b.index].id,
+                            title: &self.items[b.index].title,
+                            weight: b.weight,
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
     /// The catalog index of an item id, `None` for an id the bundle does not have.
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.index_of.get(id).copied()
     }
 
-    /// Whether recommendations depend on the history: not until the bundle has history layers.
+    /// Whether recommendations depend on the history: only when the bundle has history layers.
     pub fn is_personalized(&self) -> bool {
-        self.manifest.history_dim > 0
+        self.history_table.is_some()
     }
 
-    /// z = QueryTower(q) for one request, [1, dim] on the device.
-    pub fn request_vector(&self, query: &str) -> Result<Tensor<2>, ModelError> {
+    /// How many of the most recent history items the model reads.
+    pub fn max_history(&self) -> usize {
+        self.manifest.personalization.map_or(0, |p| p.max_history)
+    }
+
+    /// z = QueryTower(q, u) for one request, [1, dim] on the device. `history` holds catalog
+    /// indices, most recent first (as the browser's history lists them); only the most recent
+    /// [`Ranker::max_history`] are read, and none by a model that does not personalize.
+    pub fn request_vector(&self, query: &str, history: &[usize]) -> Result<Tensor<2>, ModelError> {
         let query = truncate_chars(query, MAX_QUERY_CHARS);
         let q = match &self.encoder {
             QueryEncoder::Static(encoder) => {
@@ -153,13 +232,103 @@ impl Ranker {
                 model.embed(encoded.ids, encoded.mask)
             }
         };
-        Ok(self.tower.forward(q, None))
+        Ok(self.tower.forward(q, self.history(history)?))
     }
 
-    /// The `k` best items for a request, best first. Async because a GPU can only be read back
-    /// asynchronously in the browser; natively, block on it.
-    pub async fn recommend(&self, query: &str, k: usize) -> Result<Vec<Hit>, ModelError> {
-        self.rank(self.request_vector(query)?, k).await
+    /// The history as the intention module reads it: oldest first, at most `max_history` long.
+    fn history(&self, recent_first: &[usize]) -> Result<Option<History>, ModelError> {
+        let Some(table) = &self.history_table else {
+            return Ok(None);
+        };
+        let recent_first = &recent_first[..recent_first.len().min(self.max_history())];
+        if let Some(&index) = recent_first.iter().find(|&&i| i >= self.items.len()) {
+            return Err(ModelError::BadRequest(format!(
+                "history item index {index} is outside the catalog of {}",
+                self.items.len()
+            )));
+        }
+        if recent_first.is_empty() {
+            return Ok(None);
+        }
+        let oldest_first: Vec<usize> = recent_first.iter().rev().copied().collect();
+        Ok(Some(History::gather(
+            table.clone(),
+            &[oldest_first.as_slice()],
+            oldest_first.len(),
+        )))
+    }
+
+    /// The `k` best items for a request and a history (catalog indices, most recent first), best
+    /// first, each with the history items that explain it. Async because a GPU can only be read
+    /// back asynchronously in the browser; natively, block on it.
+    pub async fn recommend(
+        &self,
+        query: &str,
+        history: &[usize],
+        k: usize,
+    ) -> Result<Vec<Ranked>, ModelError> {
+        let hits = self.rank(self.request_vector(query, history)?, k).await?;
+        self.explain(&hits, history).await
+    }
+
+    /// Attaches to each hit the history items that COURIER's attention, queried by the hit's
+    /// embedding, weighs the most.
+    pub async fn explain(
+        &self,
+        hits: &[Hit],
+        history: &[usize],
+    ) -> Result<Vec<Ranked>, ModelError> {
+        let unexplained = || {
+            hits.iter()
+                .map(|hit| Ranked {
+                    index: hit.index,
+                    score: hit.score,
+                    because: Vec::new(),
+                })
+                .collect()
+        };
+        let (Some(table), Some(personalization)) =
+            (&self.history_table, self.manifest.personalization)
+        else {
+            return Ok(unexplained());
+        };
+        let recent_first = &history[..history.len().min(self.max_history())];
+        if recent_first.is_empty() || hits.is_empty() {
+            return Ok(unexplained());
+        }
+        let oldest_first: Vec<usize> = recent_first.iter().rev().copied().collect();
+        let rows = vec![oldest_first.as_slice(); hits.len()];
+        let history = History::gather(table.clone(), &rows, oldest_first.len());
+        let indices: Vec<i64> = hits.iter().map(|hit| hit.index as i64).collect();
+        let targets = table.clone().select(
+            0,
+            Tensor::<1, Int>::from_data(TensorData::new(indices, [hits.len()]), &self.device),
+        );
+        let weights =
+            read_back(reconstruct(targets, &history, personalization.explain_temperature).weights)
+                .await?;
+        let slots = oldest_first.len();
+        Ok(hits
+            .iter()
+            .zip(weights.chunks(slots))
+            .map(|(hit, weights)| {
+                // Several views of one item add up to one reason.
+                let mut reasons: Vec<Because> = Vec::new();
+                for (&index, &weight) in oldest_first.iter().zip(weights) {
+                    match reasons.iter_mut().find(|r| r.index == index) {
+                        Some(reason) => reason.weight += weight,
+                        None => reasons.push(Because { index, weight }),
+                    }
+                }
+                reasons.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+                reasons.truncate(EXPLANATIONS_PER_RESULT);
+                Ranked {
+                    index: hit.index,
+                    score: hit.score,
+                    because: reasons,
+                }
+            })
+            .collect())
     }
 
     /// The `k` best items for a request vector z from [`Ranker::request_vector`].

@@ -2,9 +2,9 @@
 //! text embeddings.
 //!
 //! - Query tower: z = MLP([q ; u]), where q is the request's text embedding and u the history's
-//!   intention vector. Until personalization lands, `history_dim` is 0 and u is absent; a model
-//!   built with `history_dim > 0` and called without a history sees zeros, which is what an
-//!   empty history means.
+//!   intention vector ([`crate::Intention`], queried by the request). A model built without
+//!   history heads has no u; one built with them and called without a history sees u = 0, which
+//!   is what an empty history means.
 //! - Item tower: e_i = MLP(t_i) + v_i, where t_i is the item's text features and v_i a learned
 //!   per-item vector (what text alone cannot say about an item).
 //! - score(i) = <z, e_i>, so ranking the catalog is one matrix-vector product in the browser.
@@ -15,7 +15,9 @@
 use burn::module::Param;
 use burn::nn::{Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::{gelu, log_sigmoid, log_softmax};
+use burn::tensor::activation::{gelu, log_sigmoid};
+
+use crate::intention::{History, Intention, IntentionConfig, info_nce};
 
 #[derive(Config, Debug)]
 pub struct WhisperLiteConfig {
@@ -24,9 +26,13 @@ pub struct WhisperLiteConfig {
     /// Width of the item text features t_i.
     pub item_text_dim: usize,
     pub item_count: usize,
-    /// Width of the history intention u; 0 until personalization is trained.
+    /// Attention heads over the history, each giving `dim` values of u; 0 for a model that does
+    /// not personalize.
     #[config(default = 0)]
-    pub history_dim: usize,
+    pub history_heads: usize,
+    /// The longest history the model reads.
+    #[config(default = 50)]
+    pub max_history: usize,
     /// Hidden width of both towers; 0 makes them linear.
     #[config(default = 512)]
     pub hidden: usize,
@@ -36,7 +42,7 @@ pub struct WhisperLiteConfig {
     /// Start both towers' linear paths as the identity (onto the first `dim` coordinates) and
     /// their hidden paths at zero, so that an untrained model scores <q, t_i>: zero-shot cosine
     /// when t_i starts with the item's mean review embedding. Training then only has to learn
-    /// what zero-shot gets wrong. Needs `dim == query_dim + history_dim`.
+    /// what zero-shot gets wrong. Needs `dim == query_dim` and no history heads.
     #[config(default = false)]
     pub identity_init: bool,
 }
@@ -97,23 +103,32 @@ impl ResidualMlp {
 #[derive(Module, Debug)]
 pub struct QueryTower {
     mlp: ResidualMlp,
+    intention: Option<Intention>,
 }
 
 impl QueryTower {
-    /// z for a batch of requests [batch, query_dim] and, once trained with one, their history
-    /// intentions [batch, history_dim].
-    pub fn forward(&self, query: Tensor<2>, history: Option<Tensor<2>>) -> Tensor<2> {
+    /// z for a batch of requests [batch, query_dim] and their histories (catalog embeddings e_i),
+    /// if the model personalizes. A missing history is an empty one: u = 0.
+    pub fn forward(&self, query: Tensor<2>, history: Option<History>) -> Tensor<2> {
         let [batch, query_dim] = query.dims();
         let history_dim = self.mlp.input_dim() - query_dim;
-        let input = match history {
-            Some(history) => Tensor::cat(vec![query, history], 1),
-            None if history_dim > 0 => {
+        let input = match (&self.intention, history) {
+            (Some(intention), Some(history)) => {
+                let u = intention.forward(Some(query.clone()), history).vectors;
+                Tensor::cat(vec![query, u], 1)
+            }
+            _ if history_dim > 0 => {
                 let zeros = Tensor::zeros([batch, history_dim], &query.device());
                 Tensor::cat(vec![query, zeros], 1)
             }
-            None => query,
+            _ => query,
         };
         self.mlp.forward(input)
+    }
+
+    /// The intention module, if the model personalizes.
+    pub fn intention(&self) -> Option<&Intention> {
+        self.intention.as_ref()
     }
 }
 
@@ -151,14 +166,28 @@ impl WhisperLiteConfig {
     /// The query tower alone: what the browser needs, since the catalog's e_i are precomputed.
     pub fn init_query_tower(&self, device: &Device) -> QueryTower {
         QueryTower {
+            intention: (self.history_heads > 0).then(|| self.intention().init(device)),
             mlp: ResidualMlp::new(
-                self.query_dim + self.history_dim,
+                self.query_dim + self.history_dim(),
                 self.hidden,
                 self.dim,
                 self.identity_init,
                 device,
             ),
         }
+    }
+
+    /// The history attention: queried by the request, over item embeddings `dim` wide.
+    pub fn intention(&self) -> IntentionConfig {
+        IntentionConfig::new(self.dim)
+            .with_query_dim(self.query_dim)
+            .with_heads(self.history_heads)
+            .with_max_history(self.max_history)
+    }
+
+    /// Width of u: 0 without history heads.
+    pub fn history_dim(&self) -> usize {
+        self.history_heads * self.dim
     }
 
     pub fn init(&self, device: &Device) -> WhisperLite {
@@ -233,13 +262,7 @@ impl WhisperLiteLossConfig {
                 .reshape([batch]))
         .mean();
 
-        let device = z.device();
-        let logits = z.matmul(positives.transpose()).div_scalar(self.temperature);
-        let diagonal = Tensor::<2, Bool>::diag_mask([batch, batch], 0, &device);
-        // diag_mask is true off the diagonal; keep the diagonal, drop same-item pairs.
-        let logits = logits.mask_fill(same_item.bool_and(diagonal), -1e9);
-        let eye = Tensor::<2>::eye(batch, &device);
-        let info_nce = (log_softmax(logits, 1) * eye).sum_dim(1).neg().mean();
+        let info_nce = info_nce(z, positives, same_item, self.temperature);
         let total = bce.clone() + info_nce.clone().mul_scalar(self.lambda);
         WhisperLiteLoss {
             total,

@@ -2,6 +2,7 @@
 
 use burn::prelude::*;
 use tailor_core::quant::EmbeddingMatrix;
+use tailor_model::History;
 use tailor_model::text::StaticEncoder;
 use tailor_model::whisper::{WhisperLiteConfig, WhisperLiteLossConfig};
 
@@ -36,11 +37,12 @@ fn identity_init_scores_are_zero_shot_inner_products() {
 }
 
 #[test]
-fn a_missing_history_is_a_zero_history() {
+fn a_missing_history_is_an_empty_history() {
     let device = Device::flex();
     device.seed(3);
     let model = WhisperLiteConfig::new(4, 4, 3)
-        .with_history_dim(2)
+        .with_history_heads(2)
+        .with_max_history(4)
         .with_dim(6)
         .init(&device);
     let q = tensor(
@@ -48,11 +50,15 @@ fn a_missing_history_is_a_zero_history() {
         [2, 4],
         &device,
     );
+    let catalog = tensor(
+        (0..18).map(|i| (i as f32 - 9.0) / 9.0).collect(),
+        [3, 6],
+        &device,
+    );
     let without = values(model.query.forward(q.clone(), None));
-    let zeros = Tensor::zeros([2, 2], &device);
-    let with_zeros = values(model.query.forward(q.clone(), Some(zeros)));
-    assert_eq!(without, with_zeros);
-    let history = tensor(vec![1.0, -1.0, 0.5, 0.5], [2, 2], &device);
+    let empty = History::gather(catalog.clone(), &[&[], &[]], 4);
+    assert_eq!(without, values(model.query.forward(q.clone(), Some(empty))));
+    let history = History::gather(catalog, &[&[0, 2], &[1]], 4);
     assert_ne!(without, values(model.query.forward(q, Some(history))));
 }
 

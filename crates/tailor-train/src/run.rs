@@ -476,7 +476,7 @@ pub fn export_run(
             text_dim: config.model.query_dim,
             dim: config.model.dim,
             hidden: config.model.hidden,
-            history_dim: config.model.history_dim,
+            personalization: None,
             item_count: items.rows,
             item_types,
             item_embedding_encoding: encoding,

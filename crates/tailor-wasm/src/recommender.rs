@@ -8,7 +8,7 @@ use gloo_net::http::Request;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
 use tailor_core::{BundleBuilder, BundleError, MANIFEST_FILE};
-use tailor_model::ranker::{Ranker, ScoreOn};
+use tailor_model::ranker::{Ranker, RecommendedItem, ScoreOn};
 use tailor_model::{LoadError, ModelError};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
@@ -39,16 +39,6 @@ struct RecommendRequest {
 
 fn default_k() -> usize {
     10
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RecommendedItem<'a> {
-    id: &'a str,
-    title: &'a str,
-    class: &'a str,
-    score: f32,
-    index: usize,
 }
 
 #[derive(Serialize)]
@@ -143,34 +133,25 @@ impl Recommender {
             let ranker = ranker.as_ref();
             let recent = &request.history[..request.history.len().min(MAX_HISTORY)];
             let mut unknown_history: Vec<&str> = Vec::new();
-            let mut history_used = 0;
+            let mut known = Vec::with_capacity(recent.len());
             for id in recent {
-                if ranker.index_of(id).is_some() {
-                    history_used += 1;
-                } else if !unknown_history.contains(&id.as_str()) {
-                    unknown_history.push(id);
+                match ranker.index_of(id) {
+                    Some(index) => known.push(index),
+                    None if !unknown_history.contains(&id.as_str()) => unknown_history.push(id),
+                    None => {}
                 }
             }
+            let history_used = known.len().min(ranker.max_history());
             let started = now_ms();
-            let z = ranker.request_vector(&request.query).map_err(model_error)?;
+            let z = ranker
+                .request_vector(&request.query, &known)
+                .map_err(model_error)?;
             let encoded = now_ms();
             let hits = ranker.rank(z, request.k).await.map_err(model_error)?;
+            let ranked = ranker.explain(&hits, &known).await.map_err(model_error)?;
             let scored = now_ms();
-            let items = ranker.items();
             let result = Recommendation {
-                items: hits
-                    .iter()
-                    .map(|hit| {
-                        let item = &items[hit.index];
-                        RecommendedItem {
-                            id: &item.id,
-                            title: &item.title,
-                            class: &item.class,
-                            score: hit.score,
-                            index: hit.index,
-                        }
-                    })
-                    .collect(),
+                items: ranker.describe(&ranked),
                 backend: if cfg!(feature = "webgpu") {
                     "webgpu"
                 } else {
