@@ -1,7 +1,13 @@
 // Declarations for web/tailor-recs.js; importing it registers <tailor-recs>.
 import type { TailorRecsElement } from './tailor.js';
 
-export type { TailorRecsElement, TailorResultsDetail } from './tailor.js';
+export type {
+  Recommendation,
+  RecommendationReason,
+  RecommendedItem,
+  TailorRecsElement,
+  TailorResultsDetail,
+} from './tailor.js';
 
 export declare const TailorRecs: {
   new (): TailorRecsElement;

@@ -2,7 +2,9 @@
 //
 // A search box, a download progress bar and a result grid over Tailor, in a shadow root with its
 // own small stylesheet (a constructed CSSStyleSheet, so it works under `style-src 'self'`). Every
-// catalog string is set with textContent. Importing this module registers the element.
+// catalog string is set with textContent. With a personalizing bundle, each result says which
+// item of the stored history it comes from ("because you viewed ..."). Importing this module
+// registers the element.
 //
 // Events (bubbling, composed): `tailor-ready` (detail: the Tailor), `tailor-results` (detail: the
 // recommend() result and the query), `tailor-error` (detail: {code, summary, detail}).
@@ -31,6 +33,8 @@ li { padding: 0.6em 0.7em; border: 1px solid #e1ddd5; border-radius: 8px; backgr
 .title { display: block; font-weight: 600; overflow-wrap: anywhere; }
 .class, .score { display: inline-block; margin-top: 0.3em; font-size: 0.8em; color: #666; }
 .score { float: right; font-variant-numeric: tabular-nums; }
+.because { display: block; clear: both; margin-top: 0.3em; font-size: 0.78em; font-style: italic;
+  color: #666; overflow-wrap: anywhere; }
 `;
 
 let sheet = null;
@@ -210,6 +214,15 @@ export class TailorRecs extends HTMLElement {
         score.className = 'score';
         score.textContent = item.score.toFixed(3);
         li.append(title, cls, score);
+        // The heaviest history item behind this result; its title is shop data, so text only.
+        const reason = item.because?.[0];
+        if (reason) {
+          const because = document.createElement('span');
+          because.className = 'because';
+          because.dataset.id = reason.id;
+          because.textContent = `because you viewed ${reason.title}`;
+          li.append(because);
+        }
         return li;
       }));
       message.classList.remove('error');

@@ -68,13 +68,24 @@ export interface ManifestFile {
   sha256: string;
 }
 
+/** How a personalizing bundle reads the shopper's history (COURIER's intention attention). */
+export interface Personalization {
+  /** Attention heads over the history. */
+  heads: number;
+  /** The most recent history items the model reads; older ones are ignored. */
+  max_history: number;
+  /** Temperature of the per-result attention that picks `because`. */
+  explain_temperature: number;
+}
+
 export interface Manifest {
   format_version: number;
   encoder: 'static' | 'minilm';
   text_dim: number;
   dim: number;
   hidden: number;
-  history_dim: number;
+  /** The history layers; null for a bundle that ranks by the request alone. */
+  personalization: Personalization | null;
   item_count: number;
   item_types: string[];
   item_embedding_encoding: string;
@@ -96,8 +107,19 @@ export interface RecommendRequest {
   query: string;
   /** Default 10. */
   k?: number;
-  /** Item ids, most recent first. Default: the stored on-device history. */
+  /** Item ids, most recent first (as `history.itemIds()` lists them). Default: the stored
+   * on-device history; `[]` ranks without it. */
   history?: string[];
+}
+
+/** "Because you viewed ...": a history item a result draws on. */
+export interface RecommendationReason {
+  /** The history item's id. */
+  id: string;
+  /** Its catalog title: shop data, so put it on a page as text only. */
+  title: string;
+  /** Its attention weight, in [0, 1]; the weights of one result sum to at most 1. */
+  weight: number;
 }
 
 export interface RecommendedItem {
@@ -107,17 +129,22 @@ export interface RecommendedItem {
   score: number;
   /** Position in `items` (bundle order). */
   index: number;
+  /** Up to 3 history items that explain this result, heaviest first; empty when the history
+   * is empty or the bundle does not personalize. */
+  because: RecommendationReason[];
 }
 
 export interface Recommendation {
   /** Best first; min(k, item_count) of them. */
   items: RecommendedItem[];
   backend: Backend;
-  /** False while the bundle has no history layers. */
+  /** True when the bundle has personalization layers (`manifest.personalization`), whether or
+   * not this request had a history. */
   personalized: boolean;
-  /** Known history ids taken into account (at most the 1000 most recent). */
+  /** How many history items the ranking read: the known ids, at most
+   * `manifest.personalization.max_history` (0 for a bundle that does not personalize). */
   historyUsed: number;
-  /** History ids not in the catalog (skipped). */
+  /** History ids not in the catalog (skipped), each once. */
   unknownHistory: string[];
   timings: { encodeMs: number; scoreMs: number };
 }
@@ -168,7 +195,8 @@ export declare class Tailor {
 
 /** `<tailor-recs bundle="/bundle/" k="12" backend="auto">`, registered by importing
  * web/tailor-recs.js (whose declarations are in tailor-recs.d.ts). Attributes: `bundle` (default
- * "bundle/"), `k` (default 10), `backend` (default "auto"). */
+ * "bundle/"), `k` (default 10), `backend` (default "auto"). Requests use the stored history;
+ * a result with a reason shows "because you viewed <title>" (its first `because`). */
 export interface TailorRecsElement extends HTMLElement {
   /** The loaded Tailor, or null while loading or after an error. */
   readonly recommender: Tailor | null;

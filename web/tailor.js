@@ -112,8 +112,13 @@ export class Tailor {
   }
 
   /**
-   * Ranks the catalog for a request. Without `history`, the stored on-device history is used.
+   * Ranks the catalog for a request. Without `history`, the stored on-device history is used
+   * (most recent first); `history: []` ranks by the request alone. A personalizing bundle
+   * explains each result by the history items it draws on (`because`, heaviest first).
    * @param {{query: string, k?: number, history?: string[]}} request
+   * @returns {Promise<{items: {id: string, title: string, class: string, score: number, index: number,
+   *   because: {id: string, title: string, weight: number}[]}[], backend: string, personalized: boolean,
+   *   historyUsed: number, unknownHistory: string[], timings: {encodeMs: number, scoreMs: number}}>}
    */
   async recommend({ query, k = 10, history } = {}) {
     if (this.#closed) throw new TailorError('closed', 'recommend() was called after close()');

@@ -2,8 +2,13 @@
 // No inline scripts or styles (the page runs under a strict CSP) and every catalog string goes
 // into the page with textContent.
 //
+// Clicks, requests and clearing the history run one after another (see `enqueue`); a click or a
+// clear re-ranks the request on screen, so the shopper sees what the history does to it.
+//
 // Test hooks: `?bundle=/path/` (same-origin path) and `?backend=cpu|webgpu|auto` pick what to
-// load; `window.tailorShop` = {ready, rec, error}; <body data-state> is loading | ready | error.
+// load; `window.tailorShop` = {ready, rec, error, result, idle}: `result` is the recommendation on
+// screen (with its query), `idle()` resolves once every click, request and clear made so far has
+// taken effect; <body data-state> is loading | ready | error.
 
 import { Tailor, renderError } from '/web/tailor.js';
 
@@ -45,7 +50,24 @@ const params = new URLSearchParams(location.search);
 const bundle = pathParameter('bundle', '/bundle/');
 const backend = ['auto', 'cpu', 'webgpu'].includes(params.get('backend')) ? params.get('backend') : 'auto';
 
-const state = { rec: null, byId: new Map(), filtered: [], shown: 0 };
+const state = {
+  rec: null,
+  byId: new Map(),
+  filtered: [],
+  shown: 0,
+  /** The request whose results are on screen ('' before the first), re-ranked on history changes. */
+  query: '',
+  /** The tail of the work queue: see enqueue(). */
+  pending: Promise.resolve(),
+};
+
+/** Runs `task` after every earlier one, so that a re-rank always reads the history as the clicks
+ * before it left it, and results never arrive out of order. */
+function enqueue(task) {
+  const done = state.pending.then(task);
+  state.pending = done.catch((error) => console.error('Tailor shop:', error));
+  return done;
+}
 
 /** Tiny element builder: el('span', 'title', text). Text only, never HTML. */
 function el(tag, className, text) {
@@ -70,7 +92,7 @@ function clearError() {
 // ---------------------------------------------------------------------------------------------
 // Catalog
 
-function itemCard(item, { score } = {}) {
+function itemCard(item, { score, because = [] } = {}) {
   const li = el('li');
   const button = el('button', 'item');
   button.type = 'button';
@@ -81,8 +103,29 @@ function itemCard(item, { score } = {}) {
   if (score !== undefined) meta.append(el('span', 'score', score.toFixed(3)));
   else if (item.department) meta.append(el('span', 'department', item.department));
   button.append(meta);
+  if (because.length > 0) button.append(becauseLine(because));
   li.append(button);
   return li;
+}
+
+/** "62%"; a weight that rounds to nothing still says it is there. */
+function percent(weight) {
+  const value = Math.round(weight * 100);
+  return value === 0 && weight > 0 ? '<1%' : `${value}%`;
+}
+
+/** "Because you viewed A (62%), B (21%) and C (9%)": the history items a result draws on,
+ * heaviest first, with their attention weights. Titles are shop data: text nodes only. */
+function becauseLine(reasons) {
+  const line = el('span', 'because');
+  line.append('Because you viewed ');
+  reasons.forEach((reason, i) => {
+    if (i > 0) line.append(i === reasons.length - 1 ? ' and ' : ', ');
+    const name = el('span', 'reason', reason.title);
+    name.dataset.id = reason.id;
+    line.append(name, ` (${percent(reason.weight)})`);
+  });
+  return line;
 }
 
 function applyFilter() {
@@ -136,6 +179,19 @@ async function recordView(button, event) {
   const recorded = await state.rec.history.record({ itemId: button.dataset.id, event });
   if (recorded) button.classList.add('seen');
   await renderHistory();
+  if (recorded) await rerank();
+}
+
+async function clearHistory() {
+  await state.rec.history.clear();
+  ui.catalog.querySelectorAll('.seen').forEach((node) => node.classList.remove('seen'));
+  await renderHistory();
+  await rerank();
+}
+
+/** The request on screen again, with the history as it is now. */
+async function rerank() {
+  if (state.query) await ask(state.query);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,16 +207,23 @@ async function ask(query) {
   clearError();
   try {
     const started = performance.now();
+    // No `history` given: recommend() reads the stored on-device history itself.
     const result = await state.rec.recommend({ query: text, k: 12 });
     const roundTrip = performance.now() - started;
-    ui.results.replaceChildren(...result.items.map((item) => itemCard(item, { score: item.score })));
+    state.query = text;
+    window.tailorShop.result = { query: text, ...result };
+    ui.results.replaceChildren(...result.items.map((item) =>
+      itemCard(item, { score: item.score, because: item.because })));
     const { encodeMs, scoreMs } = result.timings ?? {};
     const inside = Number.isFinite(encodeMs) && Number.isFinite(scoreMs)
       ? ` (encode ${encodeMs.toFixed(1)} ms, score ${scoreMs.toFixed(1)} ms)`
       : '';
-    const history = result.personalized
-      ? `personalised with ${result.historyUsed} history items`
-      : 'not personalised (this bundle has no history model)';
+    let history = 'not personalised (this bundle has no history model)';
+    if (result.personalized) {
+      history = result.historyUsed > 0
+        ? `personalised with ${result.historyUsed} history item${result.historyUsed === 1 ? '' : 's'}`
+        : 'not personalised yet (no history)';
+    }
     ui.resultsMeta.textContent = `${result.items.length} results for “${text}” · ${result.backend} backend · ` +
       `${roundTrip.toFixed(1)} ms${inside} · ${history}.`;
     document.body.dataset.results = String(result.items.length);
@@ -210,23 +273,28 @@ async function start() {
 
 ui.ask.addEventListener('submit', (event) => {
   event.preventDefault();
-  if (state.rec) ask(ui.query.value);
+  const query = ui.query.value;
+  if (state.rec) enqueue(() => ask(query));
 });
 ui.classFilter.addEventListener('change', applyFilter);
 ui.more.addEventListener('click', showMore);
 ui.catalog.addEventListener('click', (event) => {
   const button = event.target.closest('button.item');
-  if (button && state.rec) recordView(button, 'view');
+  if (button && state.rec) enqueue(() => recordView(button, 'view'));
 });
 ui.results.addEventListener('click', (event) => {
   const button = event.target.closest('button.item');
-  if (button && state.rec) recordView(button, 'click');
+  if (button && state.rec) enqueue(() => recordView(button, 'click'));
 });
-ui.clearHistory.addEventListener('click', async () => {
-  await state.rec.history.clear();
-  ui.catalog.querySelectorAll('.seen').forEach((node) => node.classList.remove('seen'));
-  await renderHistory();
+ui.clearHistory.addEventListener('click', () => {
+  if (state.rec) enqueue(clearHistory);
 });
 
-window.tailorShop = { rec: null, error: null, ready: null };
+window.tailorShop = {
+  rec: null,
+  error: null,
+  ready: null,
+  result: null,
+  idle: () => state.pending,
+};
 window.tailorShop.ready = start();

@@ -126,21 +126,29 @@ test('hostile item titles render as text in the shop and in <tailor-recs>', asyn
   assert.equal(await page.locator('meta[http-equiv="Content-Security-Policy"]').count(), 0);
   const again = await shopSearch(page, query);
   assert.deepEqual(again.slice(0, 2), top.slice(0, 2));
+  const results = await page.$$eval('#results .title', (nodes) => nodes.map((n) => n.textContent));
+  assert.equal(results[0], IMG);
+  assert.equal(results[1], SCRIPT);
+  // Viewing the item titled with the <img> payload re-ranks the request; with a personalizing
+  // bundle every result now says "because you viewed <img ...>", as text too.
   await page.locator('#catalog button.item').first().click();
   await page.waitForFunction(() => document.querySelectorAll('#history li').length === 1);
+  await page.evaluate(() => window.tailorShop.idle());
   const shown = await page.evaluate(() => ({
     pwned: window.__pwned,
     images: document.querySelectorAll('img').length,
     scripts: document.querySelectorAll('#results script, #catalog script, #history script').length,
-    results: [...document.querySelectorAll('#results .title')].map((n) => n.textContent),
+    results: document.querySelectorAll('#results button.item').length,
+    reasons: [...document.querySelectorAll('#results .because .reason')].map((n) => n.textContent),
     catalog: document.querySelector('#catalog .title').textContent,
     history: document.querySelector('#history .title').textContent,
   }));
   assert.equal(shown.pwned, undefined);
   assert.equal(shown.images, 0, 'no <img> element in the page');
   assert.equal(shown.scripts, 0);
-  assert.equal(shown.results[0], IMG);
-  assert.equal(shown.results[1], SCRIPT);
+  const personalizes = readJson(dirs.hostile, 'manifest.json').personalization != null;
+  assert.equal(shown.reasons.length, personalizes ? shown.results : 0, 'one reason per result');
+  for (const reason of shown.reasons) assert.equal(reason, IMG);
   assert.equal(shown.catalog, IMG);
   assert.equal(shown.history, IMG);
   assert.ok((await page.locator('#results').innerText()).includes(IMG), 'the title shows literally');
@@ -164,6 +172,24 @@ test('hostile item titles render as text in the shop and in <tailor-recs>', asyn
   assert.equal(inElement.pwned, undefined);
   assert.equal(inElement.images, 0);
   assert.deepEqual(inElement.titles.slice(0, 2), [IMG, SCRIPT]);
+  // With that item in the history, each result's "because you viewed" line is text as well.
+  const explained = await element.page.evaluate(async ({ id, query }) => {
+    const host = document.querySelector('tailor-recs');
+    await host.recommender.history.record({ itemId: id });
+    const result = await host.search(query);
+    const root = host.shadowRoot;
+    return {
+      pwned: window.__pwned,
+      images: root.querySelectorAll('img').length + document.querySelectorAll('img').length,
+      personalized: result.personalized,
+      results: result.items.length,
+      because: [...root.querySelectorAll('.because')].map((n) => n.textContent),
+    };
+  }, { id: items[0].id, query });
+  assert.equal(explained.pwned, undefined);
+  assert.equal(explained.images, 0);
+  assert.equal(explained.because.length, explained.personalized ? explained.results : 0);
+  for (const line of explained.because) assert.equal(line, `because you viewed ${IMG}`);
   assert.deepEqual(element.problems, []);
   await element.page.close();
 });

@@ -2,12 +2,12 @@
 // history survives a reload and clears, nothing goes over the network once the bundle is loaded,
 // and everything works under the page's strict Content-Security-Policy.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ROOT, openPage, useBrowser } from './harness.mjs';
 import { readItems, testBundle } from './bundles.mjs';
+import { LOAD_TIMEOUT, ask, historyPanel, nativeRanking, openShop as openShopIn, storedHistory, waitReady } from './shop.mjs';
 
 const session = useBrowser('www', () => ({
   '/web': 'web',
@@ -15,13 +15,8 @@ const session = useBrowser('www', () => ({
   '/pages': 'tests/browser/pages',
 }));
 
-const LOAD_TIMEOUT = 90_000;
+const openShop = (query, setup) => openShopIn(session, query, setup);
 
-/** `tailor recommend --json` on the same bundle: the native ranking, [{id, score, ...}]. */
-function nativeRanking(bundle, query, k) {
-  const out = execFileSync(process.env.TAILOR_BIN, ['recommend', '--json', '--bundle', bundle, '--query', query, '--k', String(k)]);
-  return JSON.parse(out)[0].items;
-}
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:";
 
 /** Records securitypolicyviolation events (page and its frames) in window.__csp. */
@@ -33,44 +28,6 @@ function watchCsp(page) {
     });
   });
 }
-
-async function waitReady(page) {
-  await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: LOAD_TIMEOUT });
-  const state = await page.evaluate(() => document.body.dataset.state);
-  if (state !== 'ready') {
-    const message = await page.locator('#error').innerText().catch(() => '(no message)');
-    assert.fail(`the shop did not load: ${message}`);
-  }
-}
-
-async function openShop(query = '', setup) {
-  const opened = await openPage(session.browser, `${session.server.url}/${query}`, setup);
-  await waitReady(opened.page);
-  return opened;
-}
-
-/** Submits a request in the shop's box and waits for its results. */
-async function ask(page, query) {
-  await page.evaluate(() => { delete document.body.dataset.results; });
-  await page.fill('#query', query);
-  await page.click('#ask-button');
-  await page.waitForFunction(() => document.body.dataset.results !== undefined || !document.querySelector('#error').hidden);
-  assert.equal(await page.locator('#error').isHidden(), true, await page.locator('#error').innerText());
-  return page.$$eval('#results button.item', (buttons) => buttons.map((b) => ({
-    id: b.dataset.id,
-    title: b.querySelector('.title').textContent,
-    class: b.querySelector('.class').textContent,
-    score: Number(b.querySelector('.score').textContent),
-  })));
-}
-
-const historyPanel = (page) => page.$$eval('#history li', (lis) => lis.map((li) => ({
-  id: li.dataset.id,
-  title: li.querySelector('.title').textContent,
-})));
-
-const storedHistory = (page) => page.evaluate(async () =>
-  (await window.tailorShop.rec.history.list()).map((entry) => entry.itemId));
 
 test('shop: "red summer dress" returns dresses, best first, with their catalog titles', async () => {
   const items = new Map(readItems(testBundle()).map((item) => [item.id, item]));

@@ -4,6 +4,7 @@
 //! files, so a shop can host it anywhere, and this server exists only for local use.
 
 pub mod data;
+pub mod history;
 pub mod recommend;
 pub mod serve;
 pub mod train;

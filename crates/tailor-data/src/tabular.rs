@@ -162,7 +162,7 @@ pub fn read_interactions(
 }
 
 /// One row: named string values, from a delimited record or a JSON object.
-enum Row<'a> {
+pub(crate) enum Row<'a> {
     Delimited {
         headers: &'a csv::StringRecord,
         record: &'a csv::StringRecord,
@@ -172,7 +172,7 @@ enum Row<'a> {
 
 impl Row<'_> {
     /// `Ok(None)` if the column is absent; values are trimmed.
-    fn get(&self, column: &str) -> Result<Option<String>, String> {
+    pub(crate) fn get(&self, column: &str) -> Result<Option<String>, String> {
         match self {
             Row::Delimited { headers, record } => Ok(headers
                 .iter()
@@ -191,7 +191,7 @@ impl Row<'_> {
         }
     }
 
-    fn required(&self, column: &str) -> Result<String, String> {
+    pub(crate) fn required(&self, column: &str) -> Result<String, String> {
         match self.get(column)? {
             Some(value) if !value.is_empty() => Ok(value),
             Some(_) => Err(format!("column `{column}` is empty")),
@@ -209,7 +209,7 @@ impl Row<'_> {
 
 /// Calls `visit` for every data row; the first error, the reader's or `visit`'s, is returned
 /// with the file and line.
-fn for_each_row(
+pub(crate) fn for_each_row(
     path: &Path,
     format: TableFormat,
     mut visit: impl FnMut(&Row<'_>) -> Result<(), String>,

@@ -314,7 +314,12 @@ impl Ranker {
             .map(|(hit, weights)| {
                 // Several views of one item add up to one reason.
                 let mut reasons: Vec<Because> = Vec::new();
-                for (&index, &weight) in oldest_first.iter().zip(weights) {
+                // A viewed result is not its own reason: the reasons are the other views.
+                let others = oldest_first
+                    .iter()
+                    .zip(weights)
+                    .filter(|(i, _)| **i != hit.index);
+                for (&index, &weight) in others {
                     match reasons.iter_mut().find(|r| r.index == index) {
                         Some(reason) => reason.weight += weight,
                         None => reasons.push(Because { index, weight }),

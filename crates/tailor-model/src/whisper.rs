@@ -42,7 +42,7 @@ pub struct WhisperLiteConfig {
     /// Start both towers' linear paths as the identity (onto the first `dim` coordinates) and
     /// their hidden paths at zero, so that an untrained model scores <q, t_i>: zero-shot cosine
     /// when t_i starts with the item's mean review embedding. Training then only has to learn
-    /// what zero-shot gets wrong. Needs `dim == query_dim` and no history heads.
+    /// what zero-shot gets wrong. Needs `dim == query_dim`; u then starts out ignored.
     #[config(default = false)]
     pub identity_init: bool,
 }

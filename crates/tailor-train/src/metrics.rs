@@ -54,6 +54,9 @@ pub struct RankingMetrics {
     pub recall_at_1: f64,
     pub recall_at_5: f64,
     pub recall_at_10: f64,
+    /// Absent from reports written before it was added.
+    #[serde(default)]
+    pub recall_at_20: f64,
     pub recall_at_50: f64,
     pub mrr: f64,
     pub ndcg_at_10: f64,
@@ -77,6 +80,7 @@ impl RankingMetrics {
                 recall_at_1: 0.0,
                 recall_at_5: 0.0,
                 recall_at_10: 0.0,
+                recall_at_20: 0.0,
                 recall_at_50: 0.0,
                 mrr: 0.0,
                 ndcg_at_10: 0.0,
@@ -97,6 +101,7 @@ impl RankingMetrics {
             recall_at_1: recall(k1),
             recall_at_5: recall(k5),
             recall_at_10: recall(k10),
+            recall_at_20: recall(20),
             recall_at_50: recall(k50),
             mrr,
             ndcg_at_10: ndcg,

@@ -18,7 +18,7 @@ use crate::distill::{DistillConfig, distill_static};
 use crate::embed::{MINILM_DIM, SentenceEncoder};
 use crate::encoder::MINILM_MODEL_DIR;
 use crate::error::TrainError;
-use crate::whisper::RankingData;
+use crate::whisper::{ClassMembers, RankingData};
 
 /// A smaller slice of the data for quick runs and tests: the `max_items` most reviewed items,
 /// each with at most `max_reviews_per_item` reviews (the earliest rows).
@@ -202,6 +202,14 @@ impl Prepared {
             valid_items,
             item_features: self.item_features(encoder).clone(),
             valid_candidates: self.candidates(),
+            classes: ClassMembers::new(
+                &self
+                    .corpus
+                    .catalog
+                    .iter()
+                    .map(|c| c.class.as_str())
+                    .collect::<Vec<_>>(),
+            ),
         })
     }
 

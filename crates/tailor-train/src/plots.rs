@@ -171,6 +171,93 @@ pub fn plot_recall_at_k(
     })
 }
 
+/// Horizontal bars, one per (name, value), in the given order, each labelled with its value:
+/// e.g. NDCG@10 per model. Non-finite values draw no bar but keep their row.
+pub fn plot_bars(
+    path: &Path,
+    title: &str,
+    value_label: &str,
+    bars: &[(String, f64)],
+) -> Result<(), TrainError> {
+    let rows = bars.len().max(1);
+    let height = 120 + 44 * rows as u32;
+    let x_range = value_axis(bars.iter().map(|b| b.1).chain([0.0]), true);
+    let x_max = x_range.end;
+    render(path, (1000, height), |root| {
+        let root = root.titled(title, (FONT, 24))?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(16)
+            .x_label_area_size(44)
+            .y_label_area_size(330)
+            .build_cartesian_2d(x_range, (0..rows).into_segmented())?;
+        let names: Vec<&str> = bars.iter().map(|b| b.0.as_str()).collect();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc(value_label)
+            .y_label_formatter(&|segment| match segment {
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                    names.get(*i).copied().unwrap_or_default().to_string()
+                }
+                SegmentValue::Last => String::new(),
+            })
+            .label_style((FONT, 13))
+            .draw()?;
+        for (index, (_, value)) in bars.iter().enumerate().filter(|(_, b)| b.1.is_finite()) {
+            let color = Palette99::pick(index).filled();
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [
+                    (0.0, SegmentValue::Exact(index)),
+                    (*value, SegmentValue::Exact(index + 1)),
+                ],
+                color,
+            )))?;
+            chart.draw_series(std::iter::once(Text::new(
+                format!("{value:.4}"),
+                (value + x_max * 0.01, SegmentValue::CenterOf(index)),
+                (FONT, 13),
+            )))?;
+        }
+        Ok(())
+    })
+}
+
+/// One line per (name, points) of a per-epoch value, e.g. each model's validation NDCG@10.
+pub fn plot_epoch_series(
+    path: &Path,
+    title: &str,
+    value_label: &str,
+    series: &[(String, Vec<(i64, f64)>)],
+) -> Result<(), TrainError> {
+    let mut epochs: Vec<i64> = series
+        .iter()
+        .flat_map(|s| s.1.iter().map(|p| p.0))
+        .collect();
+    epochs.sort_unstable();
+    let (x_range, ticks) = epoch_axis(epochs.into_iter());
+    let y_range = value_axis(series.iter().flat_map(|s| s.1.iter().map(|p| p.1)), true);
+    render(path, RECALL_SIZE, |root| {
+        let root = root.titled(title, (FONT, 24))?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(16)
+            .x_label_area_size(44)
+            .y_label_area_size(60)
+            .build_cartesian_2d(x_range.with_key_points(ticks), y_range)?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc(value_label)
+            .label_style((FONT, 13))
+            .draw()?;
+        for (index, (name, points)) in series.iter().enumerate() {
+            let style = Palette99::pick(index).stroke_width(2);
+            draw_named_line(&mut chart, name, points, style, points.len() <= 50)?;
+        }
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+        Ok(())
+    })
+}
+
 /// Draws into an in-memory SVG and writes it only once complete, so a failed plot leaves no
 /// truncated file and file errors name the path.
 fn render(

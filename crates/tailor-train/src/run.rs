@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tailor_core::bundle::{
     BUNDLE_FORMAT_VERSION, BundleItem, BundleWriter, EmbeddingEncoding, EncoderKind,
-    ITEM_EMBEDDINGS_FILE, ITEMS_FILE, MINILM_FILE, Manifest, QUERY_TOWER_FILE, STATIC_ENCODER_FILE,
-    TOKENIZER_FILE,
+    ITEM_EMBEDDINGS_FILE, ITEMS_FILE, MINILM_FILE, Manifest, Personalization, QUERY_TOWER_FILE,
+    STATIC_ENCODER_FILE, TOKENIZER_FILE,
 };
-use tailor_core::quant;
+use tailor_core::quant::{self, EmbeddingMatrix};
 use tailor_model::whisper::{WhisperLite, WhisperLiteConfig, WhisperLiteLossConfig};
 
 use crate::corpus::ReviewCorpus;
@@ -103,6 +103,12 @@ impl Variant {
         )
         .with_dim(query_dim)
         .with_identity_init(true);
+        // WhisperLite variants personalize: two attention heads over up to 50 viewed items,
+        // trained on synthetic shopper histories (the reviews have no shoppers).
+        let model = match self {
+            Variant::LinearMinilm => model,
+            _ => model.with_history_heads(2).with_max_history(50),
+        };
         let config =
             WhisperTrainConfig::new(model, WhisperLiteLossConfig::new().with_temperature(0.05))
                 .with_learning_rate(3e-4)
@@ -476,7 +482,11 @@ pub fn export_run(
             text_dim: config.model.query_dim,
             dim: config.model.dim,
             hidden: config.model.hidden,
-            personalization: None,
+            personalization: (config.model.history_heads > 0).then(|| Personalization {
+                heads: config.model.history_heads,
+                max_history: config.model.max_history,
+                explain_temperature: explain_temperature(&items),
+            }),
             item_count: items.rows,
             item_types,
             item_embedding_encoding: encoding,
@@ -484,6 +494,32 @@ pub fn export_run(
             metrics,
         })
         .map_err(TrainError::from)
+}
+
+/// tau for "because you viewed": the spread (standard deviation) of the dot products between
+/// item embeddings, so that the explanation's softmax separates a close history item from a
+/// typical one by a few units, whatever the embeddings' scale. At most 2,000 items are used.
+fn explain_temperature(items: &EmbeddingMatrix) -> f64 {
+    let n = items.rows.min(2000);
+    let (mut sum, mut squares, mut count) = (0f64, 0f64, 0f64);
+    for a in 0..n {
+        for b in a + 1..n {
+            let dot: f32 = items
+                .row(a)
+                .iter()
+                .zip(items.row(b))
+                .map(|(x, y)| x * y)
+                .sum();
+            sum += f64::from(dot);
+            squares += f64::from(dot) * f64::from(dot);
+            count += 1.0;
+        }
+    }
+    if count == 0.0 {
+        return 1.0;
+    }
+    let mean = sum / count;
+    (squares / count - mean * mean).sqrt().max(1e-6)
 }
 
 /// Only the query tower's tensors: the item tower stays behind, its output is the embeddings.

@@ -79,6 +79,7 @@ fn from_ranks_matches_hand_computed_values() {
     assert!(close(m.recall_at_1, 0.25));
     assert!(close(m.recall_at_5, 0.5));
     assert!(close(m.recall_at_10, 0.5));
+    assert!(close(m.recall_at_20, 0.75));
     assert!(close(m.recall_at_50, 0.75));
     assert!(close(m.mrr, (1.0 + 0.5 + 1.0 / 11.0 + 1.0 / 60.0) / 4.0));
     assert!(close(m.ndcg_at_10, (1.0 + 1.0 / 3f64.log2()) / 4.0));
@@ -119,6 +120,7 @@ fn from_ranks_of_nothing_is_all_zeros() {
             recall_at_1: 0.0,
             recall_at_5: 0.0,
             recall_at_10: 0.0,
+            recall_at_20: 0.0,
             recall_at_50: 0.0,
             mrr: 0.0,
             ndcg_at_10: 0.0,

@@ -115,7 +115,10 @@ fn test(root: &Path) -> Result<()> {
     // so a second test run resumes it (skipping every epoch) and a change of options starts a
     // new one instead of failing on the old.
     let (subset, epochs) = ("120,15", "20");
-    let test_run = target_dir().join(format!("test-run-{}-e{epochs}", subset.replace(',', "x")));
+    let test_run = target_dir().join(format!(
+        "test-run-{RUN_GENERATION}-{}-e{epochs}",
+        subset.replace(',', "x")
+    ));
     step("training the browser tests' bundle on 120 items of the reviews");
     let test_bundle = train_and_export(
         &tailor,
@@ -183,7 +186,7 @@ fn demo(root: &Path, port: u16) -> Result<()> {
 
     // The run lives next to the build cache, outside the clone: a second `demo` resumes it,
     // which skips every finished epoch, and re-evaluates and re-exports in seconds.
-    let run_dir = target_dir().join("demo-run");
+    let run_dir = target_dir().join(format!("demo-run-{RUN_GENERATION}"));
     let report = run_dir.join("report.json");
     step(
         "training WhisperLite on the Women's Clothing reviews (first run: embeds 22k reviews), \
@@ -252,7 +255,7 @@ fn bench(root: &Path, only: Option<BenchKind>) -> Result<()> {
         step("browser benchmark (www/bench/) in headless Chromium");
         run(node(&tools).arg(root.join("tests/browser/bench.mjs")))?;
         let tailor = target_dir().join("release/tailor");
-        let run_dir = target_dir().join("demo-run");
+        let run_dir = target_dir().join(format!("demo-run-{RUN_GENERATION}"));
         step("the demo model (trained once, then resumed) for the recommend() benchmark");
         let bundle = train_and_export(&tailor, &run_dir, &[])?;
         step("bundles of 1k, 10k and 100k synthetic items, and transformers.js's model");
@@ -279,6 +282,10 @@ fn workspace_root() -> PathBuf {
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
 }
+
+/// Part of every kept run folder's name. A change to the models' training config makes old
+/// checkpoints unresumable, so it gets a new generation (v2: history layers).
+const RUN_GENERATION: &str = "v2";
 
 /// The shared cargo target directory: `$CARGO_TARGET_DIR`, else `~/.cache/tailor-target`.
 fn target_dir() -> PathBuf {

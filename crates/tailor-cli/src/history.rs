@@ -1,0 +1,149 @@
+//! `tailor eval --movielens SET`: the personalization comparison on real MovieLens histories
+//! (COURIER-pretrained item tower against frozen content, ids, BPR-MF and popularity, and text
+//! request + history), written as JSON with bar and training-curve plots.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use tailor_data::{MovieLensVariant, PackageCache};
+use tailor_train::history_eval::{
+    HistoryData, HistoryEvalConfig, HistoryEvalReport, ModelResult, run_history_eval,
+};
+use tailor_train::plots::{plot_bars, plot_epoch_series};
+
+pub struct HistoryEvalArgs<'a> {
+    pub variant: MovieLensVariant,
+    pub json: &'a Path,
+    pub plots: Option<&'a Path>,
+    pub cache: &'a Path,
+    pub config: HistoryEvalConfig,
+    pub quiet: bool,
+}
+
+pub fn eval_history(args: &HistoryEvalArgs) -> Result<()> {
+    let progress = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        eprintln!(
+            "reading {} and embedding its movies with MiniLM",
+            args.variant.name()
+        );
+        indicatif::ProgressBar::new(0)
+    };
+    let (set, data) = HistoryData::movielens(
+        args.variant,
+        &PackageCache::new(args.cache),
+        &args.cache.join("embeddings"),
+        &progress,
+    )
+    .with_context(|| format!("preparing {}", args.variant.name()))?;
+    progress.finish_and_clear();
+    eprintln!(
+        "{}: {} users, {} movies, {} interactions",
+        args.variant.name(),
+        data.split.users(),
+        data.items,
+        set.interactions()
+    );
+    let report = run_history_eval(args.variant.name(), &data, &args.config, &|line| {
+        eprintln!("{line}")
+    })?;
+    print_tables(&report);
+
+    if let Some(parent) = args.json.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(args.json, serde_json::to_vec_pretty(&report)?)
+        .with_context(|| format!("writing {}", args.json.display()))?;
+    let plots = args
+        .plots
+        .map_or_else(|| args.json.with_file_name("plots"), Path::to_path_buf);
+    std::fs::create_dir_all(&plots)?;
+    let name = args.variant.name();
+    let bars = |results: &[ModelResult]| -> Vec<(String, f64)> {
+        results
+            .iter()
+            .map(|m| (m.label.clone(), m.test.ndcg_at_10))
+            .collect()
+    };
+    let curves = |results: &[ModelResult]| -> Vec<(String, Vec<(i64, f64)>)> {
+        results
+            .iter()
+            .filter(|m| !m.epochs.is_empty())
+            .map(|m| {
+                let points = m
+                    .epochs
+                    .iter()
+                    .map(|e| (e.epoch as i64, e.valid_ndcg_at_10))
+                    .collect();
+                (m.label.clone(), points)
+            })
+            .collect()
+    };
+    plot_bars(
+        &plots.join(format!("{name}-ndcg.svg")),
+        &format!("{name}: test NDCG@10 per model"),
+        "NDCG@10",
+        &bars(&report.models),
+    )?;
+    plot_bars(
+        &plots.join(format!("{name}-text-history-ndcg.svg")),
+        &format!("{name}: request (genres) and history, test NDCG@10"),
+        "NDCG@10",
+        &bars(&report.text_and_history),
+    )?;
+    let mut series = curves(&report.models);
+    series.extend(curves(&report.text_and_history));
+    plot_epoch_series(
+        &plots.join(format!("{name}-training.svg")),
+        &format!("{name}: validation NDCG@10 per epoch"),
+        "valid NDCG@10",
+        &series,
+    )?;
+    let pretraining = vec![(
+        "COURIER InfoNCE".to_string(),
+        report
+            .pretraining_loss
+            .iter()
+            .enumerate()
+            .map(|(i, &loss)| (i as i64 + 1, loss))
+            .collect(),
+    )];
+    plot_epoch_series(
+        &plots.join(format!("{name}-pretraining.svg")),
+        &format!("{name}: COURIER pretraining loss"),
+        "InfoNCE",
+        &pretraining,
+    )?;
+    println!(
+        "report: {}\nplots: {}",
+        args.json.display(),
+        plots.display()
+    );
+    Ok(())
+}
+
+fn print_tables(report: &HistoryEvalReport) {
+    let table = |results: &[ModelResult]| {
+        println!("| model | HR@10 | NDCG@10 | Recall@20 | valid NDCG@10 | best epoch |");
+        println!("|---|---:|---:|---:|---:|---:|");
+        for m in results {
+            println!(
+                "| {} | {:.4} | {:.4} | {:.4} | {:.4} | {} |",
+                m.label,
+                m.test.hr_at_10,
+                m.test.ndcg_at_10,
+                m.test.recall_at_20,
+                m.valid.ndcg_at_10,
+                m.best_epoch
+            );
+        }
+        println!();
+    };
+    println!(
+        "\n{}: {} users, {} items, test on the last interaction\n",
+        report.dataset, report.users, report.items
+    );
+    table(&report.models);
+    table(&report.text_and_history);
+}

