@@ -8,3 +8,4 @@ pub mod history;
 pub mod recommend;
 pub mod serve;
 pub mod train;
+pub mod visual;

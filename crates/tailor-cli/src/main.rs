@@ -157,6 +157,19 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The visual-interest experiment on Fashion-MNIST with synthetic shoppers: click AUC of
+    /// class-pretrained against behaviour-pretrained (COURIER) image features. Writes
+    /// OUT/visual.json.
+    Visual {
+        #[arg(long)]
+        out: PathBuf,
+        /// The small setup the tests run (about a minute) instead of the full one.
+        #[arg(long)]
+        quick: bool,
+        /// Seed of the synthetic shoppers, the initial weights and the sampling.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Serve a directory of static files (a demo site, a bundle) on a local address.
     Serve {
         /// Directory served at `/`.
@@ -288,6 +301,7 @@ fn main() -> Result<()> {
             seed,
             out,
         } => tailor_cli::recommend::synth_bundle(&from, items, seed, &out),
+        Command::Visual { out, quick, seed } => tailor_cli::visual::visual(&out, quick, seed),
         Command::Serve { dir, mounts, addr } => {
             let mut all = vec![Mount::new("", &dir)?];
             for spec in &mounts {

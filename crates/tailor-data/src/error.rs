@@ -61,6 +61,11 @@ pub enum DataError {
     },
     #[error("cannot tell the format of {path}: use a .csv, .tsv or .jsonl name, or say the format")]
     UnknownFormat { path: PathBuf },
+    #[error(
+        "Fashion-MNIST file {path}: {message}; install it with \
+         `apt-get install dataset-fashion-mnist` (add `--reinstall` to repair it)"
+    )]
+    FashionMnist { path: PathBuf, message: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

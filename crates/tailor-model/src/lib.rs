@@ -6,6 +6,7 @@
 
 mod error;
 mod hash;
+pub mod image;
 pub mod intention;
 pub mod ranker;
 pub mod text;
@@ -14,5 +15,6 @@ pub mod whisper;
 
 pub use error::{LoadError, ModelError};
 pub use hash::{HashHead, HashHeadConfig, hash_beta};
+pub use image::{ImageTower, ImageTowerConfig};
 pub use intention::{History, Intention, IntentionConfig};
 pub use weights::check_applied;

@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod plots;
 pub mod run;
 pub mod synthetic;
+pub mod visual;
 pub mod whisper;
 
 pub use encoder::{MINILM_MAX_TOKENS, MINILM_MODEL_DIR, load_minilm};

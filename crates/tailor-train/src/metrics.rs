@@ -149,3 +149,42 @@ pub fn markdown_table(rows: &[(String, RankingMetrics)]) -> String {
     }
     out
 }
+
+/// Area under the ROC curve: the probability that a random positive scores above a random
+/// negative, ties counting one half (the Mann-Whitney statistic). None when either side is
+/// empty, where it is undefined. NaN scores compare as ties.
+pub fn auc(positives: &[f32], negatives: &[f32]) -> Option<f64> {
+    if positives.is_empty() || negatives.is_empty() {
+        return None;
+    }
+    // Sort once and count by binary search: O((p + n) log n) instead of O(p * n).
+    let mut sorted: Vec<f32> = negatives.iter().copied().filter(|v| !v.is_nan()).collect();
+    sorted.sort_unstable_by(f32::total_cmp);
+    let nan_negatives = negatives.len() - sorted.len();
+    let mut wins = 0.0;
+    for &p in positives {
+        if p.is_nan() {
+            wins += 0.5 * negatives.len() as f64;
+            continue;
+        }
+        let below = sorted.partition_point(|&n| n < p);
+        let not_above = sorted.partition_point(|&n| n <= p);
+        wins += below as f64 + 0.5 * (not_above - below + nan_negatives) as f64;
+    }
+    Some(wins / (positives.len() * negatives.len()) as f64)
+}
+
+#[cfg(test)]
+mod auc_tests {
+    use super::auc;
+
+    #[test]
+    fn auc_counts_pairs_and_halves_ties() {
+        assert_eq!(auc(&[3.0, 4.0], &[1.0, 2.0]), Some(1.0));
+        assert_eq!(auc(&[1.0], &[2.0]), Some(0.0));
+        assert_eq!(auc(&[1.0], &[1.0]), Some(0.5));
+        // 2 > 1 and ties with 2: (1 + 0.5) / 2.
+        assert_eq!(auc(&[2.0], &[1.0, 2.0]), Some(0.75));
+        assert_eq!(auc(&[], &[1.0]), None);
+    }
+}

@@ -36,6 +36,7 @@ impl Tools {
         let wasm_opt = npm_packages(root, &mut apt)?;
         let chromium = chromium(&mut apt)?;
         pip(&mut apt)?;
+        fashion_mnist(&mut apt)?;
         Ok(Self {
             wasm,
             wasm_bindgen,
@@ -202,6 +203,17 @@ fn pip(apt: &mut Apt) -> Result<()> {
         "{}",
         version().context("`python3 -m pip` does not run after installing python3-pip")?
     );
+    Ok(())
+}
+
+/// The item images of the visual experiment (`tailor visual`) and the synthetic outfits.
+fn fashion_mnist(apt: &mut Apt) -> Result<()> {
+    step("Fashion-MNIST images from Debian");
+    let dir = Path::new("/usr/share/datasets/fashion-mnist");
+    if !dir.join("train-images-idx3-ubyte.gz").is_file() {
+        apt.install(&["dataset-fashion-mnist"], "Fashion-MNIST")?;
+    }
+    println!("{}", dir.display());
     Ok(())
 }
 

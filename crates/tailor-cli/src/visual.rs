@@ -1,0 +1,73 @@
+//! `tailor visual`: the visual-interest experiment on Fashion-MNIST (see
+//! `tailor_train::visual`), which tests whether image features pretrained from click behaviour
+//! (COURIER) beat class-pretrained ones for click prediction. It writes `visual.json` and
+//! prints the click AUCs; the shoppers are synthetic, and both outputs say so.
+
+use std::fs;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use tailor_data::FashionMnist;
+use tailor_train::visual::{VisualConfig, run_visual_experiment};
+
+/// The report's file name inside the output folder.
+pub const VISUAL_REPORT_FILE: &str = "visual.json";
+
+pub fn visual(out: &Path, quick: bool, seed: u64) -> Result<()> {
+    let started = Instant::now();
+    let images = FashionMnist::load().context("cannot read Fashion-MNIST")?;
+    let config = if quick {
+        VisualConfig::quick()
+    } else {
+        VisualConfig::new()
+    }
+    .with_seed(seed);
+    eprintln!(
+        "visual experiment ({}): {} items, {} synthetic shoppers, seed {seed}",
+        if quick { "quick" } else { "full" },
+        config.items_per_class * tailor_data::FASHION_MNIST_CLASSES.len(),
+        config.shoppers
+    );
+    let report = run_visual_experiment(&config, &images)?;
+    fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let path = out.join(VISUAL_REPORT_FILE);
+    let json = serde_json::to_string_pretty(&report).context("cannot serialize the report")?;
+    fs::write(&path, json + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+
+    println!("SYNTHETIC: {}", report.note);
+    println!(
+        "classifier test accuracy {:.3}; COURIER InfoNCE {:.3} -> {:.3} (chance {:.3})",
+        report.classification.test_accuracy,
+        report
+            .courier
+            .epoch_losses
+            .first()
+            .copied()
+            .unwrap_or(f64::NAN),
+        report
+            .courier
+            .epoch_losses
+            .last()
+            .copied()
+            .unwrap_or(f64::NAN),
+        report.courier.chance_loss
+    );
+    println!("| features | mean shopper AUC | global AUC | trait probe |");
+    println!("|---|---:|---:|---:|");
+    for row in &report.click {
+        let probe = row
+            .trait_probe
+            .map_or_else(|| "-".to_string(), |p| format!("{p:.3}"));
+        println!(
+            "| {} | {:.3} | {:.3} | {probe} |",
+            row.features, row.mean_shopper_auc, row.global_auc
+        );
+    }
+    println!(
+        "wrote {} ({:.0} s)",
+        path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
