@@ -7,7 +7,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use tailor_data::{MovieLensVariant, PackageCache};
 use tailor_train::history_eval::{
-    HistoryData, HistoryEvalConfig, HistoryEvalReport, ModelResult, run_history_eval,
+    EvalCheckpoint, HistoryData, HistoryEvalConfig, HistoryEvalReport, ModelResult,
+    run_history_eval,
 };
 use tailor_train::plots::{plot_bars, plot_epoch_series};
 
@@ -45,9 +46,29 @@ pub fn eval_history(args: &HistoryEvalArgs) -> Result<()> {
         data.items,
         set.interactions()
     );
-    let report = run_history_eval(args.variant.name(), &data, &args.config, &|line| {
-        eprintln!("{line}")
-    })?;
+    // Finished parts go next to the report, so that a killed run resumes where it stopped.
+    let checkpoints = args.json.with_extension("checkpoints");
+    let identity = serde_json::json!({
+        "dataset": args.variant.name(),
+        "package": args.variant.package().requirement(),
+        "config": &args.config,
+    });
+    let checkpoint = EvalCheckpoint::open(&checkpoints, &identity)
+        .with_context(|| format!("opening {}", checkpoints.display()))?;
+    if checkpoint.finished() > 0 {
+        eprintln!(
+            "resuming: {} finished parts in {}",
+            checkpoint.finished(),
+            checkpoints.display()
+        );
+    }
+    let report = run_history_eval(
+        args.variant.name(),
+        &data,
+        &args.config,
+        &checkpoint,
+        &|line| eprintln!("{line}"),
+    )?;
     print_tables(&report);
 
     if let Some(parent) = args.json.parent() {

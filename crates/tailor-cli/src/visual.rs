@@ -1,7 +1,8 @@
 //! `tailor visual`: the visual-interest experiment on Fashion-MNIST (see
 //! `tailor_train::visual`), which tests whether image features pretrained from click behaviour
-//! (COURIER) beat class-pretrained ones for click prediction. It writes `visual.json` and
-//! prints the click AUCs; the shoppers are synthetic, and both outputs say so.
+//! (COURIER) beat class-pretrained ones for click prediction. It writes `visual.json`, a bar
+//! plot of the click AUCs and the pretraining curves, and prints the AUCs; the shoppers are
+//! synthetic, and every output says so.
 
 use std::fs;
 use std::path::Path;
@@ -9,6 +10,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use tailor_data::FashionMnist;
+use tailor_train::plots::{plot_bars, plot_epoch_series};
 use tailor_train::visual::{VisualConfig, run_visual_experiment};
 
 /// The report's file name inside the output folder.
@@ -64,6 +66,39 @@ pub fn visual(out: &Path, quick: bool, seed: u64) -> Result<()> {
             row.features, row.mean_shopper_auc, row.global_auc
         );
     }
+    let bars: Vec<(String, f64)> = report
+        .click
+        .iter()
+        .map(|row| (row.features.clone(), row.mean_shopper_auc))
+        .collect();
+    plot_bars(
+        &out.join("visual-auc.svg"),
+        "Click AUC, SYNTHETIC shoppers on Fashion-MNIST images",
+        "mean per-shopper click AUC",
+        &bars,
+    )?;
+    let curve = |losses: &[f64]| -> Vec<(i64, f64)> {
+        losses
+            .iter()
+            .enumerate()
+            .map(|(epoch, &loss)| (epoch as i64 + 1, loss))
+            .collect()
+    };
+    plot_epoch_series(
+        &out.join("visual-pretraining.svg"),
+        "Image tower pretraining (SYNTHETIC shoppers)",
+        "training loss",
+        &[
+            (
+                "classification cross-entropy".to_string(),
+                curve(&report.classification.epoch_losses),
+            ),
+            (
+                "COURIER InfoNCE".to_string(),
+                curve(&report.courier.epoch_losses),
+            ),
+        ],
+    )?;
     println!(
         "wrote {} ({:.0} s)",
         path.display(),

@@ -2,7 +2,8 @@
 //! `recbole` wheel), shortened to a few epochs so that it fits in every test run. It checks the
 //! comparison's shape and the orderings that hold with a wide margin even this short: a
 //! history model far ahead of BPR-MF and popularity, and a text request plus history ahead of
-//! each alone. The full figures come from the command in the README.
+//! each alone. A second run must resume every finished part and report the same figures. The
+//! full figures come from the command in the README.
 
 use std::process::Command;
 
@@ -19,16 +20,27 @@ fn ndcg(results: &Value, key: &str) -> f64 {
         .unwrap()
 }
 
+fn eval(json: &std::path::Path, epochs: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args([
+            "eval",
+            "--movielens",
+            "ml-100k",
+            "--quiet",
+            "--epochs",
+            epochs,
+        ])
+        .args(["--examples-per-epoch", "30000", "--json"])
+        .arg(json)
+        .output()
+        .expect("start tailor")
+}
+
 #[test]
 fn movielens_100k_comparison() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
-    let output = Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .args(["eval", "--movielens", "ml-100k", "--quiet", "--epochs", "3"])
-        .args(["--examples-per-epoch", "30000", "--json"])
-        .arg(&json)
-        .output()
-        .expect("start tailor");
+    let output = eval(&json, "3");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -90,4 +102,19 @@ fn movielens_100k_comparison() {
         stdout.contains("| (a) COURIER-pretrained item tower |"),
         "{stdout}"
     );
+
+    // Started again, the comparison resumes every finished part and reports the same figures.
+    let again = eval(&json, "3");
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert!(stderr.contains("resuming: 9 finished parts"), "{stderr}");
+    let resumed: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(resumed["models"], report["models"]);
+    assert_eq!(resumed["text_and_history"], report["text_and_history"]);
+
+    // Other settings are refused rather than mixed with the kept parts.
+    let other = eval(&json, "4");
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    assert!(!other.status.success(), "{stderr}");
+    assert!(stderr.contains("other data or settings"), "{stderr}");
 }

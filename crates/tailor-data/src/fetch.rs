@@ -21,7 +21,7 @@ pub struct PinnedPackage {
 }
 
 impl PinnedPackage {
-    fn requirement(&self) -> String {
+    pub fn requirement(&self) -> String {
         format!("{}=={}", self.name, self.version)
     }
 

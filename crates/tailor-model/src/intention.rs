@@ -364,10 +364,11 @@ mod tests {
     /// A learnable toy case: each "user" clicks within one of three clusters, so an item is
     /// predictable from its history once the embeddings put the clusters apart. Each batch has
     /// one target per cluster, so the other clusters are its negatives; training the embeddings
-    /// with the reconstruction loss must bring the loss well down from chance (ln 3).
+    /// with the reconstruction loss must bring the loss close to zero.
     #[test]
     fn the_reconstruction_loss_falls_when_there_is_something_to_learn() {
         let device = Device::flex().autodiff();
+        device.seed(11);
         let (items, dim, clusters) = (12usize, 8usize, 3usize);
         let mut embeddings = burn::nn::EmbeddingConfig::new(items, dim).init(&device);
         let mut optimizer = AdamConfig::new().init();
@@ -399,7 +400,7 @@ mod tests {
         }
         let (first, last) = (losses[0], losses[losses.len() - 1]);
         assert!(
-            first > 0.8 && last < 0.2 * first,
+            last < 0.2 * first && last < 0.1,
             "loss went from {first} to {last}"
         );
     }

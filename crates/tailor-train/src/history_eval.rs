@@ -15,6 +15,10 @@
 //! - (b) the raw MiniLM content embeddings x_i, frozen (what text alone knows);
 //! - (c) learned id embeddings only.
 //!
+//! A comparison takes most of an hour on MovieLens-1M, so every finished part (the pretrained
+//! tower, each model's result) is kept in a checkpoint folder; a killed run started again with
+//! the same data and config picks up after the last finished part.
+//!
 //! Training examples are every position of every training history (the next item after a
 //! prefix), scored against the whole catalog with softmax cross-entropy: InfoNCE whose negatives
 //! are all items, affordable here because scoring is one matrix product.
@@ -31,7 +35,8 @@ use indicatif::ProgressBar;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use tailor_core::quant::EmbeddingMatrix;
 use tailor_model::intention::{History, info_nce, reconstruct, same_item_mask};
 use tailor_model::whisper::{ItemTower, QueryTower, WhisperLiteConfig};
@@ -42,7 +47,7 @@ use crate::MINILM_MODEL_DIR;
 use crate::embed::SentenceEncoder;
 use crate::error::TrainError;
 use crate::metrics::{RankingMetrics, rank_of};
-use crate::whisper::matrix_tensor;
+use crate::whisper::{load_weights, matrix_tensor, read_json, weights_bytes, write_json};
 
 #[derive(Config, Debug)]
 pub struct HistoryEvalConfig {
@@ -178,7 +183,7 @@ fn as_strs(texts: &[String]) -> Vec<&str> {
 }
 
 /// Metrics at the paper's cut-offs, over users.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LeaveOneOutMetrics {
     pub users: usize,
     pub hr_at_10: f64,
@@ -199,7 +204,7 @@ impl LeaveOneOutMetrics {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EpochLog {
     pub epoch: usize,
     pub train_loss: f64,
@@ -207,7 +212,7 @@ pub struct EpochLog {
     pub seconds: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelResult {
     pub key: String,
     pub label: String,
@@ -235,38 +240,142 @@ pub struct HistoryEvalReport {
     pub seconds: f64,
 }
 
-/// Runs every model of the comparison; `log` receives one line per epoch and model.
+/// The finished parts of a comparison, in a folder: `identity.json` (what they were computed
+/// from), `tower.bpk` and `pretraining.json`, and one `<model>.json` per model.
+pub struct EvalCheckpoint {
+    dir: std::path::PathBuf,
+}
+
+const IDENTITY_FILE: &str = "identity.json";
+
+impl EvalCheckpoint {
+    /// Opens (or starts) the folder for the comparison that `identity` describes. A folder left
+    /// by a different comparison is refused rather than mixed in.
+    pub fn open(dir: &Path, identity: &serde_json::Value) -> Result<EvalCheckpoint, TrainError> {
+        std::fs::create_dir_all(dir).map_err(|source| TrainError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = dir.join(IDENTITY_FILE);
+        if path.exists() {
+            let saved: serde_json::Value = read_json(&path)?;
+            if &saved != identity {
+                return Err(TrainError::Checkpoint {
+                    path,
+                    message: "it holds a comparison with other data or settings; remove the \
+                              folder or write the report elsewhere"
+                        .into(),
+                });
+            }
+        } else {
+            write_json(&path, identity)?;
+        }
+        Ok(EvalCheckpoint {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// How many parts are already done.
+    pub fn finished(&self) -> usize {
+        std::fs::read_dir(&self.dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| {
+                        let name = e.file_name();
+                        let name = name.to_string_lossy();
+                        name.ends_with(".json") && name != IDENTITY_FILE
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    fn load<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, TrainError> {
+        let path = self.dir.join(format!("{name}.json"));
+        if path.exists() {
+            read_json(&path).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn save<T: Serialize>(&self, name: &str, value: &T) -> Result<(), TrainError> {
+        write_json(&self.dir.join(format!("{name}.json")), value)
+    }
+
+    /// A model's result: the saved one, or `compute`'s, saved before it is returned.
+    fn result(
+        &self,
+        key: &str,
+        log: &dyn Fn(&str),
+        compute: impl FnOnce() -> Result<ModelResult, TrainError>,
+    ) -> Result<ModelResult, TrainError> {
+        let result = match self.load::<ModelResult>(key)? {
+            Some(saved) => {
+                log(&format!("{}: finished before, resumed", saved.label));
+                saved
+            }
+            None => {
+                let result = compute()?;
+                self.save(key, &result)?;
+                result
+            }
+        };
+        log(&summary(&result));
+        Ok(result)
+    }
+}
+
+/// Runs every model of the comparison, skipping the parts `checkpoint` already holds; `log`
+/// receives one line per epoch and model.
 pub fn run_history_eval(
     dataset: &str,
     data: &HistoryData,
     config: &HistoryEvalConfig,
+    checkpoint: &EvalCheckpoint,
     log: &dyn Fn(&str),
 ) -> Result<HistoryEvalReport, TrainError> {
     check(data)?;
     let started = Instant::now();
     let mut models = Vec::new();
 
-    let timer = Instant::now();
-    let popularity = popularity_scores(&data.split.train, data.items);
-    let scorer = |_: &[usize]| popularity.clone();
-    models.push(ModelResult {
-        key: "popularity".into(),
-        label: "(e) popularity".into(),
-        valid: evaluate_static(data, Phase::Valid, &scorer),
-        test: evaluate_static(data, Phase::Test, &scorer),
-        best_epoch: 0,
-        epochs: Vec::new(),
-        seconds: timer.elapsed().as_secs_f64(),
-    });
-    log(&summary(&models[0]));
-
-    models.push(bpr_mf(data, config, log));
-    log(&summary(&models[1]));
+    models.push(checkpoint.result("popularity", log, || {
+        let timer = Instant::now();
+        let popularity = popularity_scores(&data.split.train, data.items);
+        let scorer = |_: &[usize]| popularity.clone();
+        Ok(ModelResult {
+            key: "popularity".into(),
+            label: "(e) popularity".into(),
+            valid: evaluate_static(data, Phase::Valid, &scorer),
+            test: evaluate_static(data, Phase::Test, &scorer),
+            best_epoch: 0,
+            epochs: Vec::new(),
+            seconds: timer.elapsed().as_secs_f64(),
+        })
+    })?);
+    models.push(checkpoint.result("bpr_mf", log, || Ok(bpr_mf(data, config, log)))?);
 
     let device = Device::flex().autodiff();
     device.seed(config.seed);
-    let (tower, pretraining_loss) =
-        pretrain_courier(data, config, init_tower(data, config, &device), log)?;
+    let tower_path = checkpoint.dir.join("tower.bpk");
+    let (tower, pretraining_loss) = match checkpoint.load::<Vec<f64>>("pretraining")? {
+        Some(losses) if tower_path.exists() => {
+            log("COURIER pretraining: finished before, resumed");
+            (
+                load_weights(init_tower(data, config, &device), &tower_path)?,
+                losses,
+            )
+        }
+        _ => {
+            let (tower, losses) =
+                pretrain_courier(data, config, init_tower(data, config, &device), log)?;
+            // The weights first: the loss record is what says the pretraining is done.
+            tailor_core::bundle::write_atomically(&tower_path, &weights_bytes(&tower)?)?;
+            checkpoint.save("pretraining", &losses)?;
+            (tower, losses)
+        }
+    };
 
     let runs = [
         (
@@ -287,9 +396,9 @@ pub fn run_history_eval(
         ),
     ];
     for (key, label, side) in runs {
-        let result = train_ranker(key, label, data, config, side, Request::LastItem, log)?;
-        log(&summary(&result));
-        models.push(result);
+        models.push(checkpoint.result(key, log, || {
+            train_ranker(key, label, data, config, side, Request::LastItem, log)
+        })?);
     }
 
     // History only is (a) itself: the same head, the same item side, no request.
@@ -308,9 +417,9 @@ pub fn run_history_eval(
         ("both", "request + history", Request::Genres),
     ] {
         let side = ItemSide::Tower(Some(Box::new(tower.clone())));
-        let result = train_ranker(key, label, data, config, side, request, log)?;
-        log(&summary(&result));
-        text_and_history.push(result);
+        text_and_history.push(checkpoint.result(key, log, || {
+            train_ranker(key, label, data, config, side, request, log)
+        })?);
     }
     text_and_history.insert(1, history_only);
 

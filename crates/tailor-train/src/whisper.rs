@@ -58,14 +58,16 @@ pub struct WhisperTrainConfig {
 /// SYNTHETIC shopper histories, for training the history layers on a catalog without
 /// behaviour logs (the reviews data has no user ids). Seeded through the training RNG.
 ///
-/// A request's shopper has viewed `n` items before asking, n uniform in 0..=`max_history`
-/// (so a quarter or so of requests come with little or no history, and the model keeps ranking
-/// well without one). Each viewed item is, with probability `same_class`, another item of the
+/// A share `without_history` of requests come with no history at all, so that the model keeps
+/// ranking well for a shopper who has not clicked anything yet; the others' shoppers have
+/// viewed n items before asking, n uniform in 1..=`max_history`. Each viewed item is, with probability `same_class`, another item of the
 /// requested item's class, otherwise any item: shoppers mostly browse what they end up asking
 /// for. The model learns from this that a history full of one class makes that class likelier;
 /// figures measured with these histories are labelled synthetic.
 #[derive(Config, Debug)]
 pub struct SyntheticShoppers {
+    #[config(default = 0.5)]
+    pub without_history: f64,
     #[config(default = 8)]
     pub max_history: usize,
     #[config(default = 0.7)]
@@ -80,7 +82,12 @@ impl SyntheticShoppers {
         classes: &ClassMembers,
         rng: &mut ChaCha8Rng,
     ) -> Vec<usize> {
-        let length = rng.random_range(0..=self.max_history);
+        let length =
+            if self.max_history == 0 || rng.random_bool(self.without_history.clamp(0.0, 1.0)) {
+                0
+            } else {
+                rng.random_range(1..=self.max_history)
+            };
         let same = classes.same_class(target);
         (0..length)
             .map(|_| {
@@ -590,7 +597,7 @@ fn save_checkpoint(
 /// The model's weights in Burn's own format. Unlike safetensors it keeps each parameter's id,
 /// and the optimizer's state is keyed by those ids: with safetensors, a resumed run would find
 /// no Adam moments for its freshly initialised parameters and silently restart them.
-pub fn weights_bytes(model: &WhisperLite) -> Result<Vec<u8>, TrainError> {
+pub fn weights_bytes<M: ModuleSnapshot>(model: &M) -> Result<Vec<u8>, TrainError> {
     let mut store = BurnpackStore::from_bytes(None);
     model
         .save_into(&mut store)
@@ -601,7 +608,7 @@ pub fn weights_bytes(model: &WhisperLite) -> Result<Vec<u8>, TrainError> {
         .map_err(|e| TrainError::Tensor(format!("{e:?}")))
 }
 
-pub fn load_weights(mut model: WhisperLite, path: &Path) -> Result<WhisperLite, TrainError> {
+pub fn load_weights<M: ModuleSnapshot>(mut model: M, path: &Path) -> Result<M, TrainError> {
     let bytes = read_file(path)?;
     let mut store = BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(bytes)));
     let result = model
