@@ -58,16 +58,13 @@ pub struct WhisperTrainConfig {
 /// SYNTHETIC shopper histories, for training the history layers on a catalog without
 /// behaviour logs (the reviews data has no user ids). Seeded through the training RNG.
 ///
-/// A share `without_history` of requests come with no history at all, so that the model keeps
-/// ranking well for a shopper who has not clicked anything yet; the others' shoppers have
-/// viewed n items before asking, n uniform in 1..=`max_history`. Each viewed item is, with probability `same_class`, another item of the
+/// A request's shopper has viewed n items before asking, n uniform in 1..=`max_history` (the
+/// training loop also trains every request without its history). Each viewed item is, with probability `same_class`, another item of the
 /// requested item's class, otherwise any item: shoppers mostly browse what they end up asking
 /// for. The model learns from this that a history full of one class makes that class likelier;
 /// figures measured with these histories are labelled synthetic.
 #[derive(Config, Debug)]
 pub struct SyntheticShoppers {
-    #[config(default = 0.5)]
-    pub without_history: f64,
     #[config(default = 8)]
     pub max_history: usize,
     #[config(default = 0.7)]
@@ -82,12 +79,11 @@ impl SyntheticShoppers {
         classes: &ClassMembers,
         rng: &mut ChaCha8Rng,
     ) -> Vec<usize> {
-        let length =
-            if self.max_history == 0 || rng.random_bool(self.without_history.clamp(0.0, 1.0)) {
-                0
-            } else {
-                rng.random_range(1..=self.max_history)
-            };
+        let length = if self.max_history == 0 {
+            0
+        } else {
+            rng.random_range(1..=self.max_history)
+        };
         let same = classes.same_class(target);
         (0..length)
             .map(|_| {
@@ -471,7 +467,6 @@ fn batch_loss(
         let rows: Vec<&[usize]> = batch.histories.iter().map(Vec::as_slice).collect();
         History::gather(e_all.clone(), &rows, longest)
     });
-    let z = model.query.forward(queries, history);
     let e_positive = e_all.clone().select(0, index_tensor(&positives, device));
     let sampled = batch.negatives.len() / size.max(1);
     let e_negative = e_all
@@ -482,7 +477,30 @@ fn batch_loss(
         .flat_map(|a| positives.iter().map(move |b| a == b))
         .collect();
     let same_item = Tensor::<2, Bool>::from_data(TensorData::new(same, [size, size]), device);
-    loss.loss(z, e_positive, e_negative, same_item)
+    let without_history = model.query.forward(queries.clone(), None);
+    let Some(history) = history else {
+        return loss.loss(without_history, e_positive, e_negative, same_item);
+    };
+    // Every request is trained both without and with its history, half the weight each: a
+    // shopper's first request has no history, and the request-only ranking must not get worse
+    // because the model learned to lean on one.
+    let alone = loss.loss(
+        without_history,
+        e_positive.clone(),
+        e_negative.clone(),
+        same_item.clone(),
+    );
+    let with = loss.loss(
+        model.query.forward(queries, Some(history)),
+        e_positive,
+        e_negative,
+        same_item,
+    );
+    tailor_model::whisper::WhisperLiteLoss {
+        total: (alone.total + with.total).div_scalar(2.0),
+        bce: (alone.bce + with.bce).div_scalar(2.0),
+        info_nce: (alone.info_nce + with.info_nce).div_scalar(2.0),
+    }
 }
 
 /// The catalog's item features and ids as tensors, built once per run.
