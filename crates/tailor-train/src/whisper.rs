@@ -59,15 +59,20 @@ pub struct WhisperTrainConfig {
 /// behaviour logs (the reviews data has no user ids). Seeded through the training RNG.
 ///
 /// A request's shopper has viewed n items before asking, n uniform in 1..=`max_history` (the
-/// training loop also trains every request without its history). Each viewed item is, with probability `same_class`, another item of the
-/// requested item's class, otherwise any item: shoppers mostly browse what they end up asking
-/// for. The model learns from this that a history full of one class makes that class likelier;
-/// figures measured with these histories are labelled synthetic.
+/// training loop also trains every request without its history). The shopper's browsing has a
+/// topic class: with probability `on_topic` the requested item's class (they browse what they
+/// end up asking for), otherwise another class (they changed their mind). Each viewed item is,
+/// with probability `same_class`, an item of the topic class, otherwise any item. So the model
+/// learns that a history full of one class makes that class likelier for a vague request, but
+/// also that an explicit request for another class wins. Figures measured with these histories
+/// are labelled synthetic.
 #[derive(Config, Debug)]
 pub struct SyntheticShoppers {
     #[config(default = 8)]
     pub max_history: usize,
-    #[config(default = 0.7)]
+    #[config(default = 0.4)]
+    pub on_topic: f64,
+    #[config(default = 0.8)]
     pub same_class: f64,
 }
 
@@ -84,13 +89,18 @@ impl SyntheticShoppers {
         } else {
             rng.random_range(1..=self.max_history)
         };
-        let same = classes.same_class(target);
+        let topic = if rng.random_bool(self.on_topic.clamp(0.0, 1.0)) {
+            classes.same_class(target)
+        } else {
+            let other = rng.random_range(0..classes.members.len());
+            &classes.members[other]
+        };
         (0..length)
             .map(|_| {
-                let pick_same = same.len() > 1 && rng.random_bool(self.same_class.clamp(0.0, 1.0));
+                let in_topic = topic.len() > 1 && rng.random_bool(self.same_class.clamp(0.0, 1.0));
                 loop {
-                    let item = if pick_same {
-                        same[rng.random_range(0..same.len())]
+                    let item = if in_topic {
+                        topic[rng.random_range(0..topic.len())]
                     } else {
                         rng.random_range(0..classes.item_class.len())
                     };
