@@ -47,7 +47,10 @@ use crate::MINILM_MODEL_DIR;
 use crate::embed::SentenceEncoder;
 use crate::error::TrainError;
 use crate::metrics::{RankingMetrics, rank_of};
-use crate::whisper::{load_weights, matrix_tensor, read_json, weights_bytes, write_json};
+use crate::whisper::{
+    CatalogTensors, index_tensor, load_weights, matrix_tensor, normalize_rows, read_json,
+    weights_bytes, write_json,
+};
 
 #[derive(Config, Debug)]
 pub struct HistoryEvalConfig {
@@ -343,12 +346,12 @@ pub fn run_history_eval(
     models.push(checkpoint.result("popularity", log, || {
         let timer = Instant::now();
         let popularity = popularity_scores(&data.split.train, data.items);
-        let scorer = |_: &[usize]| popularity.clone();
+        let scorer = |_: usize, _: &[usize]| popularity.clone();
         Ok(ModelResult {
             key: "popularity".into(),
             label: "(e) popularity".into(),
-            valid: evaluate_static(data, Phase::Valid, &scorer),
-            test: evaluate_static(data, Phase::Test, &scorer),
+            valid: rank_users(data, Phase::Valid, scorer),
+            test: rank_users(data, Phase::Test, scorer),
             best_epoch: 0,
             epochs: Vec::new(),
             seconds: timer.elapsed().as_secs_f64(),
@@ -466,16 +469,17 @@ fn summary(result: &ModelResult) -> String {
     )
 }
 
-/// Ranks of each user's target for a model that scores all items from a history.
-fn evaluate_static(
+/// Metrics over every user's target, from `scores_for(user, history)`: all items' scores for a
+/// user with that history (oldest first); the items the history holds are not ranked.
+fn rank_users(
     data: &HistoryData,
     phase: Phase,
-    scores_for: &dyn Fn(&[usize]) -> Vec<f32>,
+    scores_for: impl Fn(usize, &[usize]) -> Vec<f32>,
 ) -> LeaveOneOutMetrics {
     let ranks: Vec<usize> = (0..data.split.users())
         .map(|user| {
             let history = data.split.history(user, phase);
-            let scores = scores_for(&history);
+            let scores = scores_for(user, &history);
             masked_rank(scores, &history, data.split.target(user, phase))
         })
         .collect();
@@ -562,7 +566,7 @@ fn bpr_mf(data: &HistoryData, config: &HistoryEvalConfig, log: &dyn Fn(&str)) ->
                 q[qj + k] += learning_rate * (-sigmoid * pk - regularisation * jk);
             }
         }
-        let valid = rank_users_by(data, Phase::Valid, |user| score(&p, &q, user));
+        let valid = rank_users(data, Phase::Valid, |user, _| score(&p, &q, user));
         epochs.push(EpochLog {
             epoch,
             train_loss: loss / pairs.len().max(1) as f64,
@@ -588,26 +592,12 @@ fn bpr_mf(data: &HistoryData, config: &HistoryEvalConfig, log: &dyn Fn(&str)) ->
     ModelResult {
         key: "bpr_mf".into(),
         label: format!("(d) BPR-MF, dim {dim}"),
-        valid: rank_users_by(data, Phase::Valid, |user| score(&p, &q, user)),
-        test: rank_users_by(data, Phase::Test, |user| score(&p, &q, user)),
+        valid: rank_users(data, Phase::Valid, |user, _| score(&p, &q, user)),
+        test: rank_users(data, Phase::Test, |user, _| score(&p, &q, user)),
         best_epoch,
         epochs,
         seconds: started.elapsed().as_secs_f64(),
     }
-}
-
-fn rank_users_by(
-    data: &HistoryData,
-    phase: Phase,
-    scores_for: impl Fn(usize) -> Vec<f32>,
-) -> LeaveOneOutMetrics {
-    let ranks: Vec<usize> = (0..data.split.users())
-        .map(|user| {
-            let history = data.split.history(user, phase);
-            masked_rank(scores_for(user), &history, data.split.target(user, phase))
-        })
-        .collect();
-    LeaveOneOutMetrics::from_ranks(&ranks)
 }
 
 /// What the head is asked besides the history.
@@ -642,11 +632,13 @@ impl SequenceRanker {
     /// Every item's e_i, L2-normalised: [items, dim].
     fn item_embeddings(&self, catalog: &Catalog) -> Tensor<2> {
         let raw = match (&self.tower, &self.ids) {
-            (Some(tower), _) => tower.forward(catalog.content.clone(), catalog.ids.clone()),
+            (Some(tower), _) => {
+                tower.forward(catalog.items.features.clone(), catalog.items.ids.clone())
+            }
             (None, Some(ids)) => ids.weight.val(),
-            (None, None) => catalog.content.clone(),
+            (None, None) => catalog.items.features.clone(),
         };
-        normalise_rows(raw)
+        normalize_rows(raw)
     }
 
     /// z for a batch of histories (oldest first) and requests [batch, query_dim].
@@ -664,18 +656,16 @@ impl SequenceRanker {
     }
 }
 
-/// The catalog's inputs on the device.
+/// The catalog's inputs on the device: content features and ids, and the genre requests.
 struct Catalog {
-    content: Tensor<2>,
-    ids: Tensor<1, Int>,
+    items: CatalogTensors,
     genre_requests: Tensor<2>,
 }
 
 impl Catalog {
     fn new(data: &HistoryData, device: &Device) -> Catalog {
         Catalog {
-            content: matrix_tensor(&data.content, device),
-            ids: Tensor::arange(0..data.items as i64, device),
+            items: CatalogTensors::new(&data.content, device),
             genre_requests: matrix_tensor(&data.genre_requests, device),
         }
     }
@@ -701,20 +691,12 @@ impl Catalog {
                     .items
                     .reshape([histories.len(), dim])
             }
-            Request::Genres | Request::GenresOnly => {
-                let indices: Vec<i64> = targets.iter().map(|&t| t as i64).collect();
-                self.genre_requests.clone().select(
-                    0,
-                    Tensor::from_data(TensorData::new(indices, [targets.len()]), device),
-                )
-            }
+            Request::Genres | Request::GenresOnly => self
+                .genre_requests
+                .clone()
+                .select(0, index_tensor(targets, device)),
         }
     }
-}
-
-fn normalise_rows(x: Tensor<2>) -> Tensor<2> {
-    let norm = x.clone().powf_scalar(2.0).sum_dim(1).sqrt().clamp_min(1e-6);
-    x / norm
 }
 
 /// The content tower e_i = W x_i + v_i: linear, because a hidden layer over the whole catalog
@@ -797,14 +779,12 @@ fn pretrain_courier(
         let mut steps = 0;
         for batch in examples.chunks(config.batch_size) {
             let (rows, targets) = batch_rows(&data.split, batch, config.max_history);
-            let items = normalise_rows(tower.forward(catalog.content.clone(), catalog.ids.clone()));
+            let items = normalize_rows(
+                tower.forward(catalog.items.features.clone(), catalog.items.ids.clone()),
+            );
             let longest = rows.iter().map(|r| r.len()).max().unwrap_or(1);
             let history = History::gather(items.clone(), &rows, longest);
-            let indices: Vec<i64> = targets.iter().map(|&t| t as i64).collect();
-            let target_vectors = items.select(
-                0,
-                Tensor::from_data(TensorData::new(indices, [targets.len()]), &device),
-            );
+            let target_vectors = items.select(0, index_tensor(&targets, &device));
             let r = reconstruct(target_vectors.clone(), &history, config.temperature).vectors;
             let loss = info_nce(
                 r,
@@ -886,9 +866,7 @@ fn train_ranker(
             let requests = catalog.requests(request, items.clone(), &rows, &targets, &device);
             let z = model.request_vectors(items.clone(), &rows, requests, config.max_history);
             let logits = z.matmul(items.transpose());
-            let indices: Vec<i64> = targets.iter().map(|&t| t as i64).collect();
-            let targets =
-                Tensor::<1, Int>::from_data(TensorData::new(indices, [targets.len()]), &device);
+            let targets = index_tensor(&targets, &device);
             let loss = log_softmax(logits, 1)
                 .gather(1, targets.unsqueeze_dim(1))
                 .neg()

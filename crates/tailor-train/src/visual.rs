@@ -55,6 +55,7 @@ use tailor_model::intention::{History, info_nce, reconstruct, same_item_mask};
 
 use crate::error::TrainError;
 use crate::metrics::auc;
+use crate::whisper::{index_tensor, normalize_rows};
 
 const CLASSES: usize = FASHION_MNIST_CLASSES.len();
 const TRAITS: usize = 3;
@@ -488,19 +489,6 @@ fn tower_config(config: &VisualConfig) -> ImageTowerConfig {
         .with_channels(config.channels)
 }
 
-fn normalize(features: Tensor<2>) -> Tensor<2> {
-    let norms = (features.clone() * features.clone())
-        .sum_dim(1)
-        .sqrt()
-        .clamp_min(1e-6);
-    features / norms
-}
-
-fn indices_tensor(indices: &[usize], device: &Device) -> Tensor<1, Int> {
-    let values: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
-    Tensor::from_data(TensorData::new(values, [indices.len()]), device)
-}
-
 fn to_vec<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TrainError> {
     tensor
         .into_data()
@@ -569,9 +557,9 @@ fn pretrain_classification(
         let batches = epoch_batches(classes.len(), config.batch_size, config.seed, epoch);
         let mut total = 0.0;
         for batch in &batches {
-            let images = all_images.clone().select(0, indices_tensor(batch, &device));
+            let images = all_images.clone().select(0, index_tensor(batch, &device));
             let labels: Vec<usize> = batch.iter().map(|&i| classes[i]).collect();
-            let loss = loss_fn.forward(model.forward(images), indices_tensor(&labels, &device));
+            let loss = loss_fn.forward(model.forward(images), index_tensor(&labels, &device));
             total += scalar(loss.clone())?;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optimizer.step(config.learning_rate, model, grads);
@@ -663,11 +651,11 @@ fn pretrain_courier(
             }
             let images = all_images
                 .clone()
-                .select(0, indices_tensor(&distinct, &device));
-            let features = normalize(tower.forward(images));
+                .select(0, index_tensor(&distinct, &device));
+            let features = normalize_rows(tower.forward(images));
             let rows: Vec<&[usize]> = histories.iter().map(Vec::as_slice).collect();
             let history = History::gather(features.clone(), &rows, config.courier_slots);
-            let target_features = features.select(0, indices_tensor(&target_rows, &device));
+            let target_features = features.select(0, index_tensor(&target_rows, &device));
             let reconstruction =
                 reconstruct(target_features.clone(), &history, config.temperature).vectors;
             let loss = info_nce(
@@ -690,7 +678,7 @@ fn tower_features(tower: &ImageTower, catalog: &[f32]) -> Result<Vec<f32>, Train
     let device = Device::flex();
     let mut features = Vec::new();
     for chunk in catalog.chunks(500 * PIXELS) {
-        features.extend(to_vec(normalize(
+        features.extend(to_vec(normalize_rows(
             tower.forward(images_tensor(chunk, &device)),
         ))?);
     }
@@ -814,7 +802,7 @@ fn reconstructions(
             .collect();
         let history = History::gather(table.clone(), &histories, config.history_len);
         let items: Vec<usize> = chunk.iter().map(|row| row.item).collect();
-        let targets = table.clone().select(0, indices_tensor(&items, &device));
+        let targets = table.clone().select(0, index_tensor(&items, &device));
         vectors.extend(to_vec(
             reconstruct(targets, &history, config.temperature).vectors,
         )?);

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use burn::linalg::{Norm, vector_normalize};
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use burn::store::{BurnpackStore, ModuleSnapshot};
@@ -18,6 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tailor_core::quant::EmbeddingMatrix;
 use tailor_model::History;
+use tailor_model::intention::same_item_mask;
 use tailor_model::whisper::{WhisperLite, WhisperLiteConfig, WhisperLiteLossConfig};
 
 use crate::encoder::check_applied;
@@ -482,11 +484,7 @@ fn batch_loss(
     let e_negative = e_all
         .select(0, index_tensor(&batch.negatives, device))
         .reshape([size, sampled, model.items.dim()]);
-    let same: Vec<bool> = positives
-        .iter()
-        .flat_map(|a| positives.iter().map(move |b| a == b))
-        .collect();
-    let same_item = Tensor::<2, Bool>::from_data(TensorData::new(same, [size, size]), device);
+    let same_item = same_item_mask(&positives, device);
     let without_history = model.query.forward(queries.clone(), None);
     let Some(history) = history else {
         return loss.loss(without_history, e_positive, e_negative, same_item);
@@ -514,14 +512,14 @@ fn batch_loss(
 }
 
 /// The catalog's item features and ids as tensors, built once per run.
-struct CatalogTensors {
-    features: Tensor<2>,
-    ids: Tensor<1, Int>,
+pub(crate) struct CatalogTensors {
+    pub(crate) features: Tensor<2>,
+    pub(crate) ids: Tensor<1, Int>,
     device: Device,
 }
 
 impl CatalogTensors {
-    fn new(features: &EmbeddingMatrix, device: &Device) -> Self {
+    pub(crate) fn new(features: &EmbeddingMatrix, device: &Device) -> Self {
         let ids: Vec<usize> = (0..features.rows).collect();
         Self {
             features: matrix_tensor(features, device),
@@ -539,7 +537,12 @@ fn gather(matrix: &EmbeddingMatrix, rows: &[usize], device: &Device) -> Tensor<2
     Tensor::from_data(TensorData::new(values, [rows.len(), matrix.dim]), device)
 }
 
-fn index_tensor(indices: &[usize], device: &Device) -> Tensor<1, Int> {
+/// Rows scaled to unit L2 norm (a zero row stays zero).
+pub(crate) fn normalize_rows(x: Tensor<2>) -> Tensor<2> {
+    vector_normalize(x, Norm::L2, 1, 1e-6)
+}
+
+pub(crate) fn index_tensor(indices: &[usize], device: &Device) -> Tensor<1, Int> {
     let values: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
     Tensor::from_data(TensorData::new(values, [indices.len()]), device)
 }
