@@ -8,7 +8,7 @@ export type TailorErrorCode =
   | 'unknown_version'  // manifest format_version is not the one this build reads
   | 'bad_manifest'     // manifest.json is not valid JSON, misses fields, or lists unsafe paths
   | 'bad_bundle'       // files verify but cannot be used together
-  | 'bad_request'      // recommend() or load() got malformed arguments
+  | 'bad_request'      // recommend(), completeOutfit() or load() got malformed arguments
   | 'backend'          // WebGPU requested but no adapter / device
   | 'wasm'             // the wasm module itself could not be fetched or instantiated
   | 'worker'           // the Web Worker could not start or died
@@ -44,6 +44,8 @@ export type BackendChoice = 'auto' | Backend;
 
 export declare const BACKENDS: readonly BackendChoice[];
 export declare const DEFAULT_HISTORY_LIMIT: 200;
+/** Width and height of an outfit item's picture. */
+export declare const OUTFIT_IMAGE_SIZE: 28;
 
 export interface LoadProgress {
   /** The file being downloaded. */
@@ -60,6 +62,27 @@ export interface LoadOptions {
   onProgress?: (progress: LoadProgress) => void;
   /** Most history entries kept on the device (default 200, oldest dropped). */
   historyLimit?: number;
+}
+
+/** One place in an outfit ("top", "shoes", ...); required slots are in every outfit. */
+export interface OutfitSlot {
+  name: string;
+  required: boolean;
+}
+
+/** The manifest's `outfits` section: the bundle's Fashion Hash Net outfit model. */
+export interface OutfitSection {
+  /** Code length L in bits (128 by default); codes are packed in u64 words. */
+  bits: number;
+  slots: OutfitSlot[];
+  item_count: number;
+  dim: number;
+  /** The most recent outfit items of the history that the user code reads. */
+  max_history: number;
+  /** Items kept per slot before the exact search over their combinations. */
+  candidates_per_slot: number;
+  /** True when the model learnt from generated (SYNTHETIC) outfits: pages must say so. */
+  synthetic: boolean;
 }
 
 export interface ManifestFile {
@@ -86,6 +109,8 @@ export interface Manifest {
   hidden: number;
   /** The history layers; null for a bundle that ranks by the request alone. */
   personalization: Personalization | null;
+  /** The outfit model ("complete the look"); null or absent when the bundle has none. */
+  outfits?: OutfitSection | null;
   item_count: number;
   item_types: string[];
   item_embedding_encoding: string;
@@ -149,6 +174,60 @@ export interface Recommendation {
   timings: { encodeMs: number; scoreMs: number };
 }
 
+/** An item of the outfit catalog (Fashion-MNIST items in the demo bundle, ids "fm-<n>"),
+ * separate from the shop's main catalog. */
+export interface OutfitItem {
+  id: string;
+  /** Bundle data: put it on a page as text only. */
+  title: string;
+  /** Its slot's name (one of `outfitSection.slots`). */
+  slot: string;
+  class: string;
+  /** Position in `outfitItems` (and in the codes and pictures). */
+  index: number;
+}
+
+export interface CompleteOutfitRequest {
+  /** The outfit item every outfit must contain. */
+  anchor: string;
+  /** Optional words that steer the shopper's code ("sandals", "something warm"). */
+  query?: string;
+  /** Default 5; 1 to 100. */
+  k?: number;
+  /** Item ids, most recent first. Default: the stored on-device history; `[]` leaves it out.
+   * Ids that are not outfit items are skipped (and listed in `unknownHistory`). */
+  history?: string[];
+}
+
+export interface CompletedOutfit {
+  /** In slot order: at most one item per slot, every required slot, the anchor among them. */
+  items: OutfitItem[];
+  /** preference + compatibility. */
+  score: number;
+  /** mean over items of <w_u . b_u, b_i> / bits: how well the items suit the shopper. */
+  preference: number;
+  /** mean over item pairs of <w_c . b_i, b_j> / bits: how well the items go together. */
+  compatibility: number;
+}
+
+export interface CompletedLook {
+  anchor: string;
+  /** Best first (by score); up to k of them. */
+  outfits: CompletedOutfit[];
+  /** True when a history or a request shaped the shopper's code. */
+  personalized: boolean;
+  /** How many outfit items of the history the user code read (at most `max_history`). */
+  historyUsed: number;
+  /** History ids that are not outfit items (skipped), each once. */
+  unknownHistory: string[];
+  /** How many outfits the exact search scored. */
+  scored: number;
+  /** True when the model learnt from generated outfits: say so wherever outfits appear. */
+  synthetic: boolean;
+  backend: Backend;
+  timings: { totalMs: number };
+}
+
 export type HistoryEvent = 'view' | 'click' | 'cart' | 'purchase' | (string & {});
 
 export interface HistoryEntry {
@@ -187,8 +266,20 @@ export declare class Tailor {
   readonly device: string;
   readonly manifest: Manifest;
   readonly items: CatalogItem[];
+  /** The outfit catalog in code order; empty when the bundle has no outfit model. */
+  readonly outfitItems: OutfitItem[];
+  /** The manifest's outfit section, or null when the bundle has no outfit model. */
+  readonly outfitSection: OutfitSection | null;
+  /** Records catalog and outfit item ids alike. */
   readonly history: History;
   recommend(request: RecommendRequest): Promise<Recommendation>;
+  /** The k best outfits that contain `anchor`; rejects with code 'bad_request' for an unknown
+   * anchor, k outside 1..100, or a bundle without an outfit model. */
+  completeOutfit(request: CompleteOutfitRequest): Promise<CompletedLook>;
+  /** Outfit item `index`'s 28 x 28 grey picture as opaque ImageData (the bytes as stored:
+   * Fashion-MNIST's negatives, garment bright on black); null when the bundle has no pictures
+   * or the index is out of range. */
+  outfitImage(index: number): ImageData | null;
   /** Terminates the worker; pending calls reject with code 'closed'. */
   close(): void;
 }

@@ -4,6 +4,7 @@
 //   const rec = await Tailor.load('/bundle/', { backend: 'auto', onProgress });
 //   await rec.history.record({ itemId: '1080', event: 'view' });   // IndexedDB, on this device
 //   const result = await rec.recommend({ query: 'linen dress for a summer wedding', k: 20 });
+//   const look = await rec.completeOutfit({ anchor: rec.outfitItems[0].id, k: 3 });
 //
 // All model work runs in a module Web Worker (worker.js); this module only sends it requests.
 
@@ -14,6 +15,9 @@ export { ERROR_CODES, TailorError, describeError, historyDatabaseName, renderErr
 
 export const BACKENDS = Object.freeze(['auto', 'cpu', 'webgpu']);
 export const DEFAULT_HISTORY_LIMIT = 200;
+/** Outfit item pictures are Fashion-MNIST's: 28 x 28 grey bytes each. */
+export const OUTFIT_IMAGE_SIZE = 28;
+const OUTFIT_IMAGE_BYTES = OUTFIT_IMAGE_SIZE * OUTFIT_IMAGE_SIZE;
 
 const CONSTRUCT = Symbol('Tailor.load');
 
@@ -34,11 +38,26 @@ function bundleUrl(url) {
   return absolute.href;
 }
 
+/** The outfit items as completeOutfit() returns them: the slot by name (the bundle stores its
+ * index) and each item's position in the codes and pictures. */
+function outfitCatalog(items, section) {
+  if (!Array.isArray(items) || !section) return [];
+  return items.map(({ id, title, slot, class: className }, index) => ({
+    id,
+    title,
+    slot: typeof slot === 'number' ? section.slots[slot]?.name ?? String(slot) : slot,
+    class: className,
+    index,
+  }));
+}
+
 export class Tailor {
   #worker;
   #pending = new Map();
   #nextId = 1;
   #closed = false;
+  /** Every outfit item's picture, `outfitItems.length x 784` grey bytes, or null. */
+  #outfitImages = null;
 
   /** @private use Tailor.load */
   constructor(token, worker, url) {
@@ -56,6 +75,10 @@ export class Tailor {
     this.manifest = null;
     /** The catalog, in bundle order: [{id, title, class, department, division, reviews}]. */
     this.items = [];
+    /** The outfit catalog, in code order: [{id, title, slot, class, index}]; [] without an outfit model. */
+    this.outfitItems = [];
+    /** The manifest's outfit section ({bits, slots, item_count, synthetic, ...}), or null. */
+    this.outfitSection = null;
     /** On-device history (IndexedDB). */
     this.history = null;
     worker.addEventListener('message', (event) => this.#receive(event.data));
@@ -100,12 +123,16 @@ export class Tailor {
       rec.device = loaded.device;
       rec.manifest = loaded.manifest;
       rec.items = loaded.items;
+      rec.outfitSection = loaded.outfitSection ?? null;
+      rec.outfitItems = outfitCatalog(loaded.outfitItems, rec.outfitSection);
+      rec.#outfitImages = loaded.outfitImages ?? null;
     } catch (error) {
       rec.close();
       throw TailorError.from(error);
     }
+    // Outfit items live in the same history as catalog items: viewing one personalizes outfits.
     rec.history = new History(absolute, {
-      knownIds: new Set(rec.items.map((item) => item.id)),
+      knownIds: new Set([...rec.items, ...rec.outfitItems].map((item) => item.id)),
       limit: historyLimit,
     });
     return rec;
@@ -125,6 +152,53 @@ export class Tailor {
     if (typeof query !== 'string') throw new TailorError('bad_request', 'query must be a string');
     const ids = history === undefined ? await this.history.itemIds() : history;
     return this.#call('recommend', { request: { query, k, history: ids } });
+  }
+
+  /**
+   * The `k` best outfits that contain `anchor` (an outfit item id), scored from the bundle's
+   * packed binary codes (Fashion Hash Net). Without `history`, the stored on-device history is
+   * used (most recent first); ids that are not outfit items are skipped and listed in
+   * `unknownHistory`. `query` ("sandals") steers the shopper's code.
+   * @param {{anchor: string, query?: string, k?: number, history?: string[]}} request
+   * @returns {Promise<{anchor: string, outfits: {items: {id: string, title: string, slot: string,
+   *   class: string, index: number}[], score: number, preference: number, compatibility: number}[],
+   *   personalized: boolean, historyUsed: number, unknownHistory: string[], scored: number,
+   *   synthetic: boolean, backend: string, timings: {totalMs: number}}>}
+   */
+  async completeOutfit({ anchor, query = '', k = 5, history } = {}) {
+    if (this.#closed) throw new TailorError('closed', 'completeOutfit() was called after close()');
+    if (typeof anchor !== 'string' || anchor.length === 0) {
+      throw new TailorError('bad_request', 'anchor must be an outfit item id (a non-empty string)');
+    }
+    if (typeof query !== 'string') throw new TailorError('bad_request', 'query must be a string');
+    if (!Number.isInteger(k)) throw new TailorError('bad_request', `k must be an integer, got ${k}`);
+    if (history !== undefined && (!Array.isArray(history) || history.some((id) => typeof id !== 'string'))) {
+      throw new TailorError('bad_request', 'history must be an array of item ids (strings)');
+    }
+    const ids = history === undefined ? await this.history.itemIds() : history;
+    // Every field has a value (never `undefined`): the wasm side checks each one's type.
+    return this.#call('completeOutfit', { request: { anchor, query, k, history: ids } });
+  }
+
+  /**
+   * Outfit item `index`'s 28 x 28 picture as ImageData (grey, opaque), ready for
+   * `canvas.getContext('2d').putImageData(...)`; null when the bundle has no pictures or the
+   * index is out of range. The pictures arrive once, with the bundle.
+   * @param {number} index position in `outfitItems` (an outfit item's `index`)
+   * @returns {ImageData | null}
+   */
+  outfitImage(index) {
+    const images = this.#outfitImages;
+    if (!images || !Number.isInteger(index) || index < 0 || (index + 1) * OUTFIT_IMAGE_BYTES > images.length) {
+      return null;
+    }
+    const image = new ImageData(OUTFIT_IMAGE_SIZE, OUTFIT_IMAGE_SIZE);
+    const grey = images.subarray(index * OUTFIT_IMAGE_BYTES, (index + 1) * OUTFIT_IMAGE_BYTES);
+    for (let i = 0; i < grey.length; i++) {
+      image.data.fill(grey[i], 4 * i, 4 * i + 3);
+      image.data[4 * i + 3] = 255;
+    }
+    return image;
   }
 
   /** Stops the worker; pending requests reject with code 'closed'. */

@@ -2,6 +2,7 @@
 // bundle, and answers recommend requests, so that the page never blocks on model work.
 //
 // Messages in:  {id, type: 'load', url, backend}   {id, type: 'recommend', request}
+//               {id, type: 'completeOutfit', request}
 // Messages out: {id, type: 'progress', progress}   {id, ok: true, value}   {id, ok: false, error}
 // where error is {name: 'TailorError', code, message} (never a stack).
 
@@ -23,9 +24,18 @@ self.addEventListener('message', (event) => {
   );
 });
 
-function reply(id, value) {
+/** A value sent with buffers to move rather than copy (the outfit pictures, once). */
+class Transfer {
+  constructor(value, buffers) {
+    this.value = value;
+    this.buffers = buffers;
+  }
+}
+
+function reply(id, result) {
+  const [value, buffers] = result instanceof Transfer ? [result.value, result.buffers] : [result, []];
   try {
-    self.postMessage({ id, ok: true, value });
+    self.postMessage({ id, ok: true, value }, buffers);
   } catch (error) {
     // A value that cannot be cloned is a bug here, not the caller's: say so instead of hanging.
     const e = new TailorError('internal', `cannot send the result to the page: ${error?.message ?? error}`);
@@ -38,9 +48,10 @@ async function handle(message) {
     case 'load':
       return load(message);
     case 'recommend':
+    case 'completeOutfit':
       if (!recommender) throw new TailorError('internal', 'the recommender is not loaded');
       try {
-        return await recommender.recommend(message.request);
+        return await recommender[message.type](message.request);
       } catch (error) {
         throw TailorError.from(error, 'internal');
       }
@@ -82,13 +93,22 @@ async function load({ id, url, backend }) {
     choice = { backend: 'cpu', reason: `WebGPU failed to start (${e.message}), so the CPU (wasm) backend runs.` };
   }
   recommender = loaded;
-  return {
+  // A wasm build from before the outfit model has none of these; the page then has no outfits.
+  let outfitImages = recommender.outfitImages ?? null;
+  // Moved, not copied, to the page; never a view of the wasm memory, which must stay here.
+  if (outfitImages && outfitImages.byteLength !== outfitImages.buffer.byteLength) {
+    outfitImages = outfitImages.slice();
+  }
+  return new Transfer({
     backend: recommender.backend,
     backendReason: choice.reason,
     device: recommender.device,
     manifest: recommender.manifest,
     items: recommender.items,
-  };
+    outfitItems: recommender.outfitItems ?? [],
+    outfitSection: recommender.outfitSection ?? null,
+    outfitImages,
+  }, outfitImages ? [outfitImages.buffer] : []);
 }
 
 async function loadOn(flavour, url, onProgress) {

@@ -5,14 +5,21 @@
 // Clicks, requests and clearing the history run one after another (see `enqueue`); a click or a
 // clear re-ranks the request on screen, so the shopper sees what the history does to it.
 //
+// "Complete the look" shows the bundle's outfit catalog as a lookbook of pictures; choosing an
+// item records a view and shows, under it, outfits that contain it (completeOutfit).
+//
 // Test hooks: `?bundle=/path/` (same-origin path) and `?backend=cpu|webgpu|auto` pick what to
-// load; `window.tailorShop` = {ready, rec, error, result, idle}: `result` is the recommendation on
-// screen (with its query), `idle()` resolves once every click, request and clear made so far has
+// load; `window.tailorShop` = {ready, rec, error, result, look, idle}: `result` is the
+// recommendation on screen (with its query), `look` the outfits on screen (completeOutfit's
+// result with its query), `idle()` resolves once every click, request and clear made so far has
 // taken effect; <body data-state> is loading | ready | error.
 
 import { Tailor, renderError } from '/web/tailor.js';
 
 const PAGE_SIZE = 60;
+/** Lookbook items per page, and outfits shown per chosen item. */
+const LOOK_PAGE_SIZE = 24;
+const OUTFITS = 3;
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -36,6 +43,15 @@ const ui = {
   clearHistory: $('clear-history'),
   backend: $('backend'),
   backendReason: $('backend-reason'),
+  lookSection: $('look-section'),
+  slotFilter: $('slot-filter'),
+  lookSynthetic: $('look-synthetic'),
+  lookAsk: $('look-ask'),
+  lookQuery: $('look-query'),
+  lookButton: $('look-button'),
+  lookMeta: $('look-meta'),
+  lookbook: $('lookbook'),
+  lookMore: $('look-more'),
 };
 
 /** A same-origin path from ?name=, or the fallback (never another origin). */
@@ -59,6 +75,13 @@ const state = {
   query: '',
   /** The tail of the work queue: see enqueue(). */
   pending: Promise.resolve(),
+  /** The lookbook: outfit items with their code index, filtered by slot, and how many shown. */
+  lookItems: [],
+  lookShown: 0,
+  /** The chosen outfit item's id and the request for its outfits (null before the first). */
+  look: null,
+  /** The <li> under the chosen item's row that holds its outfits. */
+  lookPanel: null,
 };
 
 /** Runs `task` after every earlier one, so that a re-rank always reads the history as the clicks
@@ -155,6 +178,186 @@ function fillClassFilter(items) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Complete the look
+
+/** A canvas with outfit item `index`'s 28x28 picture (CSS scales it up, pixels kept sharp).
+ * Fashion-MNIST stores negatives (the garment bright on black), so it is drawn inverted: a
+ * "Dark sneaker" then looks dark, on white, as photographed. */
+function picture(index, title, className = 'picture') {
+  const canvas = el('canvas', className);
+  canvas.width = 28;
+  canvas.height = 28;
+  canvas.dataset.index = String(index);
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', title);
+  const image = state.rec.outfitImage(index);
+  if (image) {
+    for (let i = 0; i < image.data.length; i += 4) image.data.fill(255 - image.data[i], i, i + 3);
+    canvas.getContext('2d').putImageData(image, 0, 0);
+  } else {
+    canvas.classList.add('missing');
+  }
+  return canvas;
+}
+
+function lookCard(item) {
+  const li = el('li');
+  const button = el('button', 'look-item');
+  button.type = 'button';
+  button.dataset.id = item.id;
+  button.setAttribute('aria-pressed', String(item.id === state.look?.anchor));
+  button.append(picture(item.index, item.title), el('span', 'title', item.title), el('span', 'slot', item.slot));
+  li.append(button);
+  return li;
+}
+
+function fillSlotFilter(section) {
+  for (const slot of section.slots) {
+    const option = el('option', '', slot.required ? slot.name : `${slot.name} (optional)`);
+    option.value = slot.name;
+    ui.slotFilter.append(option);
+  }
+}
+
+/** The items one slot at a time in turn (top, bottom, shoes, top, ...), so that the first page
+ * of the lookbook shows every slot; the bundle stores them grouped by slot. */
+function interleaved(items) {
+  const bySlot = new Map();
+  for (const item of items) {
+    if (!bySlot.has(item.slot)) bySlot.set(item.slot, []);
+    bySlot.get(item.slot).push(item);
+  }
+  const lists = [...bySlot.values()];
+  const out = [];
+  for (let i = 0; out.length < items.length; i++) {
+    for (const list of lists) if (i < list.length) out.push(list[i]);
+  }
+  return out;
+}
+
+function applySlotFilter() {
+  const wanted = ui.slotFilter.value;
+  const all = state.rec.outfitItems;
+  state.lookItems = wanted ? all.filter((item) => item.slot === wanted) : interleaved(all);
+  state.lookShown = 0;
+  ui.lookbook.replaceChildren();
+  showMoreLooks();
+}
+
+function showMoreLooks() {
+  const next = state.lookItems.slice(state.lookShown, state.lookShown + LOOK_PAGE_SIZE);
+  ui.lookbook.append(...next.map(lookCard));
+  state.lookShown += next.length;
+  ui.lookMore.hidden = state.lookShown >= state.lookItems.length;
+  placeLookPanel();
+}
+
+/** Puts the outfits panel right under the row of the chosen item's card (first row when the
+ * chosen item is not on screen). */
+function placeLookPanel() {
+  const panel = state.lookPanel;
+  if (!panel) return;
+  panel.remove();
+  const chosen = [...ui.lookbook.querySelectorAll('button.look-item')]
+    .find((button) => button.dataset.id === state.look?.anchor)?.parentElement;
+  if (!chosen) {
+    ui.lookbook.prepend(panel);
+    return;
+  }
+  let end = chosen;
+  while (end.nextElementSibling && end.nextElementSibling.offsetTop === chosen.offsetTop) end = end.nextElementSibling;
+  end.after(panel);
+}
+
+/** One outfit: its pictures in slot order (the chosen item marked) and its score. */
+function outfitRow(outfit, anchor) {
+  const li = el('li', 'outfit');
+  li.dataset.score = String(outfit.score);
+  const pieces = el('div', 'pieces');
+  for (const item of outfit.items) {
+    const figure = el('figure', item.id === anchor ? 'piece anchor' : 'piece');
+    figure.dataset.id = item.id;
+    figure.dataset.slot = item.slot;
+    const caption = el('figcaption');
+    caption.append(el('span', 'title', item.title), el('span', 'slot', item.slot));
+    figure.append(picture(item.index, item.title), caption);
+    pieces.append(figure);
+  }
+  const score = el('p', 'outfit-score');
+  score.append(el('strong', '', `score ${outfit.score.toFixed(3)}`),
+    ` · preference ${outfit.preference.toFixed(3)} · compatibility ${outfit.compatibility.toFixed(3)}`);
+  li.append(pieces, score);
+  return li;
+}
+
+/** Completes the look around `anchor` with the stored history (and `query`), and shows the
+ * outfits under the item. */
+async function showLook(anchor, query = '') {
+  const text = query.trim();
+  clearError();
+  ui.lookButton.disabled = true;
+  try {
+    const started = performance.now();
+    // No `history` given: completeOutfit() reads the stored on-device history itself.
+    const look = await state.rec.completeOutfit({ anchor, query: text, k: OUTFITS });
+    const roundTrip = performance.now() - started;
+    state.look = { anchor, query: text };
+    window.tailorShop.look = { query: text, ...look };
+    const item = state.byId.get(anchor);
+    const panel = el('li', 'look');
+    panel.dataset.anchor = anchor;
+    const heading = el('h3');
+    heading.append('Outfits with ', el('span', 'title', item?.title ?? anchor), text ? ` for “${text}”` : '');
+    const history = look.historyUsed > 0
+      ? `personalised with ${look.historyUsed} viewed item${look.historyUsed === 1 ? '' : 's'}`
+      : 'no viewed items yet';
+    const meta = el('p', 'meta', `Best ${look.outfits.length} of ${look.scored.toLocaleString('en-US')} outfits scored · ` +
+      `${look.backend} backend · ${roundTrip.toFixed(1)} ms (${look.timings.totalMs.toFixed(1)} ms in the worker) · ${history}` +
+      `${look.synthetic ? ' · learnt from synthetic outfits' : ''}.`);
+    const list = el('ol', 'outfits');
+    list.append(...look.outfits.map((outfit) => outfitRow(outfit, anchor)));
+    panel.append(heading, meta, list);
+    state.lookPanel?.remove();
+    state.lookPanel = panel;
+    for (const button of ui.lookbook.querySelectorAll('button.look-item')) {
+      button.setAttribute('aria-pressed', String(button.dataset.id === anchor));
+    }
+    placeLookPanel();
+    ui.lookMeta.textContent = 'Pick another item, or type a request and press Restyle.';
+    document.body.dataset.look = String(look.outfits.length);
+  } catch (error) {
+    showError(error);
+  } finally {
+    ui.lookButton.disabled = false;
+  }
+}
+
+async function chooseLookItem(button) {
+  const recorded = await state.rec.history.record({ itemId: button.dataset.id, event: 'view' });
+  if (recorded) button.classList.add('seen');
+  await renderHistory();
+  // The catalog ranking does not read outfit items, so only the outfits follow this view.
+  await showLook(button.dataset.id, ui.lookQuery.value);
+}
+
+function startLookbook(rec) {
+  const section = rec.outfitSection;
+  if (!section || rec.outfitItems.length === 0) return;
+  ui.lookSynthetic.replaceChildren();
+  if (section.synthetic) {
+    ui.lookSynthetic.append(el('strong', '', 'Outfits learnt from synthetic data.'),
+      ' This outfit model was trained on generated outfits over Fashion-MNIST pictures, not on ' +
+      'real shoppers\' outfits; its scores show the method, not real taste.');
+  } else {
+    ui.lookSynthetic.append('Outfits learnt from this shop\'s own outfits.');
+  }
+  fillSlotFilter(section);
+  applySlotFilter();
+  ui.lookButton.disabled = false;
+  ui.lookSection.hidden = false;
+}
+
+// ---------------------------------------------------------------------------------------------
 // History
 
 async function renderHistory() {
@@ -184,9 +387,10 @@ async function recordView(button, event) {
 
 async function clearHistory() {
   await state.rec.history.clear();
-  ui.catalog.querySelectorAll('.seen').forEach((node) => node.classList.remove('seen'));
+  document.querySelectorAll('.seen').forEach((node) => node.classList.remove('seen'));
   await renderHistory();
   await rerank();
+  if (state.look) await showLook(state.look.anchor, state.look.query);
 }
 
 /** The request on screen again, with the history as it is now. */
@@ -249,7 +453,8 @@ async function start() {
       },
     });
     state.rec = rec;
-    state.byId = new Map(rec.items.map((item) => [item.id, item]));
+    // Outfit items share the history panel with catalog items.
+    state.byId = new Map([...rec.items, ...rec.outfitItems].map((item) => [item.id, item]));
     window.tailorShop.rec = rec;
     ui.progressRow.hidden = true;
     ui.status.textContent = `Ready: ${rec.items.length.toLocaleString('en-US')} items, recommendations run on this device.`;
@@ -257,6 +462,7 @@ async function start() {
     ui.backendReason.textContent = rec.backendReason;
     fillClassFilter(rec.items);
     applyFilter();
+    startLookbook(rec);
     await renderHistory();
     ui.askButton.disabled = false;
     document.body.dataset.state = 'ready';
@@ -289,12 +495,31 @@ ui.results.addEventListener('click', (event) => {
 ui.clearHistory.addEventListener('click', () => {
   if (state.rec) enqueue(clearHistory);
 });
+ui.slotFilter.addEventListener('change', applySlotFilter);
+ui.lookMore.addEventListener('click', showMoreLooks);
+ui.lookbook.addEventListener('click', (event) => {
+  const button = event.target.closest('button.look-item');
+  if (button && state.rec) enqueue(() => chooseLookItem(button));
+});
+ui.lookAsk.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const query = ui.lookQuery.value;
+  if (!state.rec) return;
+  if (!state.look) {
+    ui.lookMeta.textContent = 'Pick an item first: the outfits are built around it.';
+    return;
+  }
+  enqueue(() => showLook(state.look.anchor, query));
+});
+// The panel sits under the chosen item's row, and rows change with the width.
+addEventListener('resize', placeLookPanel);
 
 window.tailorShop = {
   rec: null,
   error: null,
   ready: null,
   result: null,
+  look: null,
   idle: () => state.pending,
 };
 window.tailorShop.ready = start();

@@ -1,6 +1,7 @@
 // Packed vs float scoring throughput in the CPU wasm build. `?autorun&items=N&rounds=R` runs on
 // load; the result is also left in `window.benchResult` for the headless runner.
 import { loadWasm } from '/web/wasm.js';
+import { randomWords } from './random.mjs';
 
 const BITS = 128;
 const K = 10;
@@ -8,20 +9,6 @@ const MIN_ROUND_MS = 300;
 
 const status = document.getElementById('status');
 const table = document.getElementById('results');
-
-/** `count` random u64 words (mulberry32 fills their 32-bit halves), reproducible from `seed`. */
-function randomWords(count, seed) {
-  const out = new Uint32Array(2 * count);
-  let state = seed >>> 0;
-  for (let i = 0; i < out.length; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (t ^ (t >>> 14)) >>> 0;
-  }
-  return new BigUint64Array(out.buffer);
-}
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
 

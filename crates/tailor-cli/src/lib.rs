@@ -5,6 +5,7 @@
 
 pub mod data;
 pub mod history;
+pub mod outfits;
 pub mod recommend;
 pub mod serve;
 pub mod train;

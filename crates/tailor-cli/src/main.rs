@@ -146,6 +146,24 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Complete the look natively, exactly as the browser's completeOutfit(): the K best
+    /// outfits that contain ANCHOR (an outfit item id), from the bundle's packed codes.
+    Complete {
+        #[arg(long)]
+        bundle: PathBuf,
+        #[arg(long)]
+        anchor: String,
+        /// An optional request that steers the user code, e.g. "sandals".
+        #[arg(long, default_value = "")]
+        query: String,
+        /// Viewed outfit items, most recent first, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        history: Vec<String>,
+        #[arg(long, default_value_t = 5)]
+        k: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Copy a bundle with a synthetic catalog of ITEMS items, for size benchmarks.
     SynthBundle {
         #[arg(long)]
@@ -169,6 +187,31 @@ enum Command {
         /// Seed of the synthetic shoppers, the initial weights and the sampling.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+    },
+    /// Fashion Hash Net's outfit evaluation: relaxed and binary codes against BPR-MF over
+    /// outfits, a float-embedding model and the one-term ablations, on SYNTHETIC outfits over
+    /// Fashion-MNIST (or your CSV over the same items); with --movielens, the user-id variant
+    /// against BPR-MF on real histories. Resumes from JSON.checkpoints.
+    Outfits {
+        #[arg(long)]
+        json: PathBuf,
+        /// The small setup the tests run instead of the full one.
+        #[arg(long)]
+        quick: bool,
+        /// Outfits as CSV with header user,top,bottom,shoes,bag,outerwear (item ids "fm-N").
+        #[arg(long, conflicts_with = "movielens")]
+        outfits_csv: Option<PathBuf>,
+        /// ml-100k or ml-1m: single-item "outfits" from real histories.
+        #[arg(long)]
+        movielens: Option<MovieLensVariant>,
+        #[arg(long, default_value_t = 40)]
+        epochs: usize,
+        #[arg(long, default_value_t = 128)]
+        bits: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long)]
+        cache: Option<PathBuf>,
     },
     /// Serve a directory of static files (a demo site, a bundle) on a local address.
     Serve {
@@ -295,6 +338,14 @@ fn main() -> Result<()> {
             k,
             json,
         } => tailor_cli::recommend::recommend(&bundle, &queries, &history, k, json),
+        Command::Complete {
+            bundle,
+            anchor,
+            query,
+            history,
+            k,
+            json,
+        } => tailor_cli::recommend::complete(&bundle, &anchor, &query, &history, k, json),
         Command::SynthBundle {
             from,
             items,
@@ -302,6 +353,26 @@ fn main() -> Result<()> {
             out,
         } => tailor_cli::recommend::synth_bundle(&from, items, seed, &out),
         Command::Visual { out, quick, seed } => tailor_cli::visual::visual(&out, quick, seed),
+        Command::Outfits {
+            json,
+            quick,
+            outfits_csv,
+            movielens,
+            epochs,
+            bits,
+            seed,
+            cache,
+        } => tailor_cli::outfits::outfits(&tailor_cli::outfits::OutfitArgs {
+            json,
+            quick,
+            outfits_csv,
+            movielens,
+            config: tailor_train::outfit_eval::OutfitEvalConfig::new()
+                .with_epochs(epochs)
+                .with_bits(bits)
+                .with_seed(seed),
+            cache: cache.unwrap_or_else(PackageCache::default_root),
+        }),
         Command::Serve { dir, mounts, addr } => {
             let mut all = vec![Mount::new("", &dir)?];
             for spec in &mounts {

@@ -17,10 +17,7 @@ pub fn recommend(
     k: usize,
     json: bool,
 ) -> Result<()> {
-    let bundle = Bundle::open_dir(bundle_dir)
-        .with_context(|| format!("cannot open the bundle in {}", bundle_dir.display()))?;
-    let ranker = Ranker::from_bundle(bundle, &Device::flex(), ScoreOn::Cpu)
-        .with_context(|| format!("cannot build the model of {}", bundle_dir.display()))?;
+    let ranker = open_ranker(bundle_dir)?;
     let history = history
         .iter()
         .map(|id| {
@@ -73,5 +70,55 @@ pub fn synth_bundle(from: &Path, items: usize, seed: u64, out: &Path) -> Result<
         out.display(),
         bytes as f64 / 1e6
     );
+    Ok(())
+}
+
+/// A bundle folder's model on the CPU, as the browser's CPU build loads it.
+fn open_ranker(bundle_dir: &Path) -> Result<Ranker> {
+    let bundle = Bundle::open_dir(bundle_dir)
+        .with_context(|| format!("cannot open the bundle in {}", bundle_dir.display()))?;
+    Ranker::from_bundle(bundle, &Device::flex(), ScoreOn::Cpu)
+        .with_context(|| format!("cannot build the model of {}", bundle_dir.display()))
+}
+
+/// `tailor complete`: complete the look natively, exactly as the browser's `completeOutfit()`.
+pub fn complete(
+    bundle_dir: &Path,
+    anchor: &str,
+    query: &str,
+    history: &[String],
+    k: usize,
+    json: bool,
+) -> Result<()> {
+    let ranker = open_ranker(bundle_dir)?;
+    let look = pollster::block_on(ranker.complete_outfit(anchor, query, history, k))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&look)?);
+        return Ok(());
+    }
+    if look.synthetic {
+        println!("(the outfit model learnt from SYNTHETIC outfits)");
+    }
+    for (rank, outfit) in look.outfits.iter().enumerate() {
+        let items: Vec<String> = outfit
+            .items
+            .iter()
+            .map(|item| format!("{} [{}]", item.title, item.id))
+            .collect();
+        println!(
+            "{:>2}. {:>7.4} (preference {:>7.4}, compatibility {:>7.4})  {}",
+            rank + 1,
+            outfit.score,
+            outfit.preference,
+            outfit.compatibility,
+            items.join(" + ")
+        );
+    }
+    if !look.unknown_history.is_empty() {
+        eprintln!(
+            "note: {} history ids are not outfit items and were ignored",
+            look.unknown_history.len()
+        );
+    }
     Ok(())
 }

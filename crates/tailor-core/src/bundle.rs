@@ -8,6 +8,11 @@
 //! says so rather than failing on some field this build does not know. Every listed path is
 //! checked to be a plain relative path inside the folder, so a hostile manifest cannot make a
 //! reader open files elsewhere.
+//!
+//! A bundle may also carry Fashion Hash Net's outfit model (format version 3): the manifest's
+//! `outfits` section, the typed item codes, their slots, the two diagonal weight vectors and the
+//! item metadata, read back into an [`OutfitCatalog`]. [`BundleWriter::add_outfits`] writes those
+//! files from the trained model's values, with the same checks the reader makes.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -17,12 +22,15 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::codes::{CodeLength, PackedCodes};
+use crate::error::CoreError;
+use crate::outfit::{OutfitCatalog, OutfitSlot, check_outfit_slots};
 use crate::quant::{self, EmbeddingMatrix};
 
 pub use crate::error::BundleError;
 
 /// The manifest layout this build writes and reads.
-pub const BUNDLE_FORMAT_VERSION: u32 = 2;
+pub const BUNDLE_FORMAT_VERSION: u32 = 3;
 
 /// The manifest's name inside the bundle folder.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -38,6 +46,121 @@ pub const QUERY_TOWER_FILE: &str = "query_tower.safetensors";
 pub const ITEM_EMBEDDINGS_FILE: &str = "item_embeddings.bin";
 /// The catalog's metadata, a JSON array of [`BundleItem`] in embedding order.
 pub const ITEMS_FILE: &str = "items.json";
+
+/// The outfit items' metadata, a JSON array of [`OutfitBundleItem`] in code order.
+pub const OUTFIT_ITEMS_FILE: &str = "outfit_items.json";
+/// The outfit items' codes: `item_count * bits / 64` little-endian `u64` words, code i first
+/// (bit j of a code in word j / 64 at bit j % 64, set = +1).
+pub const OUTFIT_CODES_FILE: &str = "outfit_codes.bin";
+/// One byte per outfit item: the index of its slot in the section's `slots`.
+pub const OUTFIT_TYPES_FILE: &str = "outfit_types.bin";
+/// `2 * bits` little-endian f32: w_u (user-item) then w_c (item-item).
+pub const OUTFIT_WEIGHTS_FILE: &str = "outfit_weights.bin";
+/// Optional: each outfit item's 28x28 grayscale image, `item_count * 784` bytes.
+pub const OUTFIT_IMAGES_FILE: &str = "outfit_images.bin";
+/// The Burn FHN user encoder (safetensors); read by the model crate, not here.
+pub const OUTFIT_USER_FILE: &str = "outfit_user.safetensors";
+/// Bytes per image in [`OUTFIT_IMAGES_FILE`].
+pub const OUTFIT_IMAGE_BYTES: usize = 28 * 28;
+
+/// The manifest's description of the outfit model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutfitSection {
+    pub bits: usize,
+    pub slots: Vec<OutfitSlot>,
+    pub item_count: usize,
+    /// Width of the FHN user encoder's vectors (for the Burn side; not used by tailor-core).
+    pub dim: usize,
+    pub max_history: usize,
+    pub candidates_per_slot: usize,
+    /// True when the outfits the model learnt from were generated, not real.
+    pub synthetic: bool,
+}
+
+/// One outfit item as `outfit_items.json` describes it to the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutfitBundleItem {
+    pub id: String,
+    /// Display text; untrusted, so pages must render it as text.
+    pub title: String,
+    /// Index into the section's `slots`; the same as the item's byte in `outfit_types.bin`.
+    pub slot: usize,
+    /// The item's class in its source data (e.g. a Fashion-MNIST class name).
+    pub class: String,
+}
+
+/// What [`BundleWriter::add_outfits`] writes: the trained FHN's values for every outfit item.
+#[derive(Debug, Clone, Copy)]
+pub struct OutfitFiles<'a> {
+    pub section: &'a OutfitSection,
+    /// In code order; each item's `slot` becomes its byte in `outfit_types.bin`.
+    pub items: &'a [OutfitBundleItem],
+    pub codes: &'a PackedCodes,
+    pub user_weights: &'a [f32],
+    pub compat_weights: &'a [f32],
+    /// `item_count * 784` grayscale bytes, if the page should show the items' images.
+    pub images: Option<&'a [u8]>,
+    /// The user encoder's safetensors bytes, written as [`OUTFIT_USER_FILE`] when given.
+    pub user_encoder: Option<&'a [u8]>,
+}
+
+/// Codes as the little-endian `u64` words of `outfit_codes.bin`.
+pub fn encode_outfit_codes(codes: &PackedCodes) -> Vec<u8> {
+    codes.words().iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+/// w_u then w_c as the little-endian f32 of `outfit_weights.bin`.
+pub fn encode_outfit_weights(user_weights: &[f32], compat_weights: &[f32]) -> Vec<u8> {
+    user_weights
+        .iter()
+        .chain(compat_weights)
+        .flat_map(|w| w.to_le_bytes())
+        .collect()
+}
+
+/// The section's code length, or a manifest error saying why it is not one.
+fn outfit_length(section: &OutfitSection) -> Result<CodeLength, BundleError> {
+    CodeLength::new(section.bits).map_err(|e| bad_manifest(format!("outfits.bits: {e}")))
+}
+
+fn check_outfit_items(
+    section: &OutfitSection,
+    items: &[OutfitBundleItem],
+) -> Result<(), BundleError> {
+    if items.len() != section.item_count {
+        return Err(bad_file(
+            OUTFIT_ITEMS_FILE,
+            format!(
+                "it has {} items, the manifest says {}",
+                items.len(),
+                section.item_count
+            ),
+        ));
+    }
+    let mut ids = BTreeSet::new();
+    if let Some(item) = items.iter().find(|item| !ids.insert(item.id.as_str())) {
+        return Err(bad_file(
+            OUTFIT_ITEMS_FILE,
+            format!("item id {:?} appears twice", item.id),
+        ));
+    }
+    if let Some((index, item)) = items
+        .iter()
+        .enumerate()
+        .find(|(_, item)| item.slot >= section.slots.len())
+    {
+        return Err(bad_file(
+            OUTFIT_ITEMS_FILE,
+            format!(
+                "item {index} ({:?}) has slot {} but the manifest lists {} slots",
+                item.id,
+                item.slot,
+                section.slots.len()
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// Which query encoder the bundle ships.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +239,9 @@ pub struct Manifest {
     /// A free-form evaluation summary, shown to the shop, never interpreted.
     #[serde(default)]
     pub metrics: serde_json::Value,
+    /// Fashion Hash Net's outfit model, when the bundle completes looks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outfits: Option<OutfitSection>,
 }
 
 impl Manifest {
@@ -328,6 +454,63 @@ impl BundleWriter {
         Ok(())
     }
 
+    /// Writes the outfit model's files (items, codes, types, weights, and the images and user
+    /// encoder when given) after checking that they agree with `files.section` the way
+    /// [`Bundle::outfit_catalog`] will; the caller puts the section into the manifest it passes
+    /// to [`Self::finish`].
+    pub fn add_outfits(&mut self, files: &OutfitFiles<'_>) -> Result<(), BundleError> {
+        let section = files.section;
+        let length = outfit_length(section)?;
+        check_outfit_slots(&section.slots)
+            .map_err(|e| bad_manifest(format!("outfits.slots: {e}")))?;
+        check_outfit_items(section, files.items)?;
+        if files.codes.length() != length || files.codes.len() != section.item_count {
+            return Err(bad_file(
+                OUTFIT_CODES_FILE,
+                format!(
+                    "{} codes of {} bits were given, the section says {} of {}",
+                    files.codes.len(),
+                    files.codes.length().bits(),
+                    section.item_count,
+                    section.bits
+                ),
+            ));
+        }
+        let types = files
+            .items
+            .iter()
+            .map(|item| u8::try_from(item.slot).unwrap_or(u8::MAX))
+            .collect::<Vec<u8>>();
+        // Building the catalog runs every check the reader runs on weights and types.
+        OutfitCatalog::new(
+            files.codes.clone(),
+            types.clone(),
+            section.slots.clone(),
+            files.user_weights,
+            files.compat_weights,
+        )
+        .map_err(|e| bad_file(outfit_file_of(&e), e))?;
+        if let Some(images) = files.images {
+            check_outfit_images(section, images)?;
+        }
+        let items_json =
+            serde_json::to_vec(files.items).map_err(|e| bad_file(OUTFIT_ITEMS_FILE, e))?;
+        self.add(OUTFIT_ITEMS_FILE, &items_json)?;
+        self.add(OUTFIT_CODES_FILE, &encode_outfit_codes(files.codes))?;
+        self.add(OUTFIT_TYPES_FILE, &types)?;
+        self.add(
+            OUTFIT_WEIGHTS_FILE,
+            &encode_outfit_weights(files.user_weights, files.compat_weights),
+        )?;
+        if let Some(images) = files.images {
+            self.add(OUTFIT_IMAGES_FILE, images)?;
+        }
+        if let Some(encoder) = files.user_encoder {
+            self.add(OUTFIT_USER_FILE, encoder)?;
+        }
+        Ok(())
+    }
+
     /// Writes `manifest.json` with `manifest.files` replaced by the files added, in the order
     /// added, and `format_version` set to [`BUNDLE_FORMAT_VERSION`]; returns what was written.
     pub fn finish(self, mut manifest: Manifest) -> Result<Manifest, BundleError> {
@@ -478,6 +661,107 @@ impl Bundle {
             .map_err(|e| bad_file(STATIC_ENCODER_FILE, e))
     }
 
+    /// The outfit items' metadata: exactly the section's `item_count` items, distinct ids, each
+    /// in one of its slots. Empty when the bundle has no outfit model.
+    pub fn outfit_items(&self) -> Result<Vec<OutfitBundleItem>, BundleError> {
+        let Some(section) = &self.manifest.outfits else {
+            return Ok(Vec::new());
+        };
+        let items: Vec<OutfitBundleItem> = serde_json::from_slice(self.file(OUTFIT_ITEMS_FILE)?)
+            .map_err(|e| bad_file(OUTFIT_ITEMS_FILE, e))?;
+        check_outfit_items(section, &items)?;
+        Ok(items)
+    }
+
+    /// The outfit scorer over the bundle's codes, or `None` when the manifest has no outfits
+    /// section. Each file is checked against the section, and a mismatch names the file.
+    pub fn outfit_catalog(&self) -> Result<Option<OutfitCatalog>, BundleError> {
+        let Some(section) = &self.manifest.outfits else {
+            return Ok(None);
+        };
+        let length = outfit_length(section)?;
+        check_outfit_slots(&section.slots)
+            .map_err(|e| bad_manifest(format!("outfits.slots: {e}")))?;
+        let count = section.item_count;
+        let bits = length.bits();
+
+        let codes = self.file(OUTFIT_CODES_FILE)?;
+        let code_bytes = length.words() * 8;
+        if count.checked_mul(code_bytes) != Some(codes.len()) {
+            return Err(bad_file(
+                OUTFIT_CODES_FILE,
+                format!(
+                    "{} bytes is not {count} codes of {bits} bits ({} bytes)",
+                    codes.len(),
+                    count.saturating_mul(code_bytes)
+                ),
+            ));
+        }
+
+        let types = self.file(OUTFIT_TYPES_FILE)?;
+        if types.len() != count {
+            return Err(bad_file(
+                OUTFIT_TYPES_FILE,
+                format!(
+                    "{} bytes is not one slot index per item for {count} items",
+                    types.len()
+                ),
+            ));
+        }
+        let slots = section.slots.len();
+        if let Some(item) = types.iter().position(|&t| usize::from(t) >= slots) {
+            return Err(bad_file(
+                OUTFIT_TYPES_FILE,
+                format!(
+                    "item {item} has type {} but the manifest lists {slots} slots",
+                    types[item]
+                ),
+            ));
+        }
+
+        let weights = self.file(OUTFIT_WEIGHTS_FILE)?;
+        if weights.len() != 2 * bits * 4 {
+            return Err(bad_file(
+                OUTFIT_WEIGHTS_FILE,
+                format!(
+                    "{} bytes is not 2 x {bits} f32 weights ({} bytes: user, then compatibility)",
+                    weights.len(),
+                    2 * bits * 4
+                ),
+            ));
+        }
+        let weights: Vec<f32> = weights
+            .chunks_exact(4)
+            .map(|w| f32::from_le_bytes(std::array::from_fn(|b| w[b])))
+            .collect();
+        let (user_weights, compat_weights) = weights.split_at(bits);
+
+        OutfitCatalog::from_le_bytes(
+            length,
+            codes,
+            types.to_vec(),
+            section.slots.clone(),
+            user_weights,
+            compat_weights,
+        )
+        .map(Some)
+        .map_err(|e| bad_file(outfit_file_of(&e), e))
+    }
+
+    /// The outfit items' 28x28 grayscale images (`item_count * 784` bytes), when the bundle has
+    /// them.
+    pub fn outfit_images(&self) -> Result<Option<&[u8]>, BundleError> {
+        let Some(section) = &self.manifest.outfits else {
+            return Ok(None);
+        };
+        if self.manifest.entry(OUTFIT_IMAGES_FILE).is_none() {
+            return Ok(None);
+        }
+        let images = self.file(OUTFIT_IMAGES_FILE)?;
+        check_outfit_images(section, images)?;
+        Ok(Some(images))
+    }
+
     /// Takes a listed file's bytes out of the bundle (e.g. 90 MB of MiniLM weights, which
     /// should not stay in memory twice once a model holds them).
     pub fn take_file(&mut self, path: &str) -> Result<Vec<u8>, BundleError> {
@@ -496,6 +780,36 @@ impl Bundle {
             .ok_or_else(|| BundleError::NotInManifest {
                 file: path.to_owned(),
             })
+    }
+}
+
+fn check_outfit_images(section: &OutfitSection, images: &[u8]) -> Result<(), BundleError> {
+    let expected = section.item_count.checked_mul(OUTFIT_IMAGE_BYTES);
+    if expected != Some(images.len()) {
+        return Err(bad_file(
+            OUTFIT_IMAGES_FILE,
+            format!(
+                "{} bytes is not {} images of 28 x 28 bytes ({} bytes)",
+                images.len(),
+                section.item_count,
+                section.item_count.saturating_mul(OUTFIT_IMAGE_BYTES)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The outfit file a catalog error that survived the size checks is about: the weights'
+/// values, or else the codes and their types.
+fn outfit_file_of(error: &CoreError) -> &'static str {
+    match error {
+        CoreError::NonFinite { .. }
+        | CoreError::WeightsTooLarge { .. }
+        | CoreError::LengthMismatch { .. } => OUTFIT_WEIGHTS_FILE,
+        CoreError::OutfitTypeCount { .. } | CoreError::OutfitTypeOutOfRange { .. } => {
+            OUTFIT_TYPES_FILE
+        }
+        _ => OUTFIT_CODES_FILE,
     }
 }
 

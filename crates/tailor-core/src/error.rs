@@ -36,6 +36,54 @@ pub enum CoreError {
     ZeroK,
     #[error("k = {k} is larger than the {n} items to rank")]
     KExceedsItems { k: usize, n: usize },
+    #[error(
+        "{types} item types were given for {items} item codes; every item needs exactly one type"
+    )]
+    OutfitTypeCount { types: usize, items: usize },
+    #[error(
+        "item {item} has type {type_id}, but the valid types are 0 to {} (one per outfit slot)",
+        slots.saturating_sub(1)
+    )]
+    OutfitTypeOutOfRange {
+        item: usize,
+        type_id: u8,
+        slots: usize,
+    },
+    #[error("an outfit catalog needs at least one slot")]
+    NoOutfitSlots,
+    #[error("{count} outfit slots were given; at most {max} are supported")]
+    TooManyOutfitSlots { count: usize, max: usize },
+    #[error("outfit slot name {name:?} appears more than once")]
+    DuplicateOutfitSlot { name: String },
+    #[error("no outfit slot is required; at least one must be, so that every outfit has a core")]
+    NoRequiredOutfitSlot,
+    #[error("{what} {item} is out of range: the catalog has {len} items")]
+    OutfitItemOutOfRange {
+        what: &'static str,
+        item: usize,
+        len: usize,
+    },
+    #[error("items {first} and {second} both fill slot {slot:?}; an outfit has one item per slot")]
+    OutfitSlotTaken {
+        slot: String,
+        first: usize,
+        second: usize,
+    },
+    #[error("the outfit has no item for the required slot {slot:?}")]
+    MissingRequiredSlot { slot: String },
+    #[error("no outfit is possible: the required slot {slot:?} has no items in the catalog")]
+    EmptyRequiredSlot { slot: String },
+    #[error("candidates_per_slot must be at least 1")]
+    ZeroCandidates,
+    #[error(
+        "the outfit search would need {count} {what}, more than the limit of {limit}; \
+         lower candidates_per_slot"
+    )]
+    OutfitSearchTooLarge {
+        what: &'static str,
+        count: u128,
+        limit: u128,
+    },
 }
 
 /// Everything that can be wrong with a bundle on disk or its manifest. A bundle is downloaded

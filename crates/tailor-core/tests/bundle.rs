@@ -30,6 +30,7 @@ fn manifest() -> Manifest {
         item_embedding_encoding: EmbeddingEncoding::F16,
         files: Vec::new(),
         metrics: serde_json::json!({ "recall@20": 0.5 }),
+        outfits: None,
     }
 }
 
@@ -266,7 +267,7 @@ fn manifest_listing_a_path_twice_is_refused() {
 #[test]
 fn invalid_json_is_a_bad_manifest() {
     let (dir, _) = write_bundle();
-    write_manifest_text(&dir, "{\"format_version\": 2, \"files\": [");
+    write_manifest_text(&dir, "{\"format_version\": 3, \"files\": [");
     let error = open(&dir).unwrap_err();
     assert!(
         matches!(error, BundleError::BadManifest { .. }),
@@ -488,5 +489,402 @@ fn items_json_that_disagrees_with_the_manifest_is_a_bad_file() {
             matches!(error, BundleError::BadFile { ref file, .. } if file == "items.json"),
             "{why}: {error}"
         );
+    }
+}
+
+mod outfits {
+    //! The outfit section: written by `add_outfits`, read back into the same scorer, and each
+    //! damaged outfit file refused with a `BadFile` that says what is wrong.
+
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use tailor_core::bundle::{
+        OUTFIT_CODES_FILE, OUTFIT_IMAGES_FILE, OUTFIT_ITEMS_FILE, OUTFIT_TYPES_FILE,
+        OUTFIT_USER_FILE, OUTFIT_WEIGHTS_FILE, encode_outfit_codes, encode_outfit_weights,
+    };
+    use tailor_core::{
+        CodeLength, OutfitBundleItem, OutfitCatalog, OutfitFiles, OutfitSearch, OutfitSection,
+        OutfitSlot, PackedCodes,
+    };
+
+    const N: usize = 10;
+
+    fn section() -> OutfitSection {
+        let slot = |name: &str, required| OutfitSlot {
+            name: name.into(),
+            required,
+        };
+        OutfitSection {
+            bits: 128,
+            slots: vec![
+                slot("top", true),
+                slot("bottom", true),
+                slot("shoes", true),
+                slot("bag", false),
+                slot("outerwear", false),
+            ],
+            item_count: N,
+            dim: 32,
+            max_history: 20,
+            candidates_per_slot: 16,
+            synthetic: true,
+        }
+    }
+
+    fn items() -> Vec<OutfitBundleItem> {
+        (0..N)
+            .map(|i| OutfitBundleItem {
+                id: format!("fm-{i}"),
+                title: format!("Item {i}"),
+                slot: i % 5,
+                class: "T-shirt/top".into(),
+            })
+            .collect()
+    }
+
+    fn codes() -> PackedCodes {
+        let words = (0..N as u64 * 2)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect();
+        PackedCodes::new(CodeLength::DEFAULT, words).unwrap()
+    }
+
+    fn weights() -> (Vec<f32>, Vec<f32>) {
+        let user = (0..128).map(|j| 0.5 + j as f32 / 128.0).collect();
+        let compat = (0..128).map(|j| 1.5 - j as f32 / 256.0).collect();
+        (user, compat)
+    }
+
+    fn images() -> Vec<u8> {
+        (0..N * 784).map(|i| (i % 251) as u8).collect()
+    }
+
+    /// The outfit files exactly as `add_outfits` writes them.
+    fn good_files() -> BTreeMap<&'static str, Vec<u8>> {
+        let (user, compat) = weights();
+        BTreeMap::from([
+            (OUTFIT_ITEMS_FILE, serde_json::to_vec(&items()).unwrap()),
+            (OUTFIT_CODES_FILE, encode_outfit_codes(&codes())),
+            (
+                OUTFIT_TYPES_FILE,
+                items().iter().map(|i| i.slot as u8).collect(),
+            ),
+            (OUTFIT_WEIGHTS_FILE, encode_outfit_weights(&user, &compat)),
+            (OUTFIT_IMAGES_FILE, images()),
+        ])
+    }
+
+    /// A bundle holding `files` (written raw, so damage passes the checksum) and `section`.
+    fn raw_bundle(
+        files: BTreeMap<&'static str, Vec<u8>>,
+        section: Option<OutfitSection>,
+    ) -> Bundle {
+        let dir = TempDir::new().unwrap();
+        let mut writer = BundleWriter::create(dir.path()).unwrap();
+        for (path, bytes) in &files {
+            writer.add(path, bytes).unwrap();
+        }
+        let mut manifest = manifest();
+        manifest.outfits = section;
+        writer.finish(manifest).unwrap();
+        Bundle::open_dir(dir.path()).unwrap()
+    }
+
+    fn bad_file(bundle: &Bundle) -> (String, String) {
+        match bundle.outfit_catalog().unwrap_err() {
+            BundleError::BadFile { file, message } => (file, message),
+            other => panic!("expected BadFile, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn outfit_section_round_trips() {
+        let dir = TempDir::new().unwrap();
+        let mut writer = BundleWriter::create(dir.path()).unwrap();
+        let (user_weights, compat_weights) = weights();
+        let (items, codes, images) = (items(), codes(), images());
+        writer
+            .add_outfits(&OutfitFiles {
+                section: &section(),
+                items: &items,
+                codes: &codes,
+                user_weights: &user_weights,
+                compat_weights: &compat_weights,
+                images: Some(&images),
+                user_encoder: Some(b"safetensors bytes"),
+            })
+            .unwrap();
+        let mut manifest = manifest();
+        manifest.outfits = Some(section());
+        let written = writer.finish(manifest).unwrap();
+        assert_eq!(written.format_version, 3);
+
+        let bundle = Bundle::open_dir(dir.path()).unwrap();
+        assert_eq!(bundle.manifest, written);
+        assert_eq!(bundle.manifest.outfits, Some(section()));
+        assert_eq!(bundle.outfit_items().unwrap(), items);
+        assert_eq!(bundle.outfit_images().unwrap(), Some(&images[..]));
+        assert_eq!(bundle.file(OUTFIT_USER_FILE).unwrap(), b"safetensors bytes");
+        assert_eq!(
+            bundle.file(OUTFIT_TYPES_FILE).unwrap(),
+            &[0, 1, 2, 3, 4, 0, 1, 2, 3, 4]
+        );
+
+        let read = bundle.outfit_catalog().unwrap().unwrap();
+        let direct = OutfitCatalog::new(
+            codes.clone(),
+            items.iter().map(|i| i.slot as u8).collect(),
+            section().slots,
+            &user_weights,
+            &compat_weights,
+        )
+        .unwrap();
+        assert_eq!(read.len(), N);
+        assert_eq!(read.slots(), direct.slots());
+        for item in 0..N {
+            assert_eq!(read.code(item), codes.code(item));
+            assert_eq!(read.slot_of(item), Some(item % 5));
+        }
+        let user = [0x1234_5678_9abc_def0, 42];
+        for anchor in 0..N {
+            assert_eq!(
+                read.complete(&user, anchor, 5, OutfitSearch::default())
+                    .unwrap(),
+                direct
+                    .complete(&user, anchor, 5, OutfitSearch::default())
+                    .unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn bundle_without_outfits_still_reads() {
+        let (dir, _) = write_bundle();
+        let text = fs::read_to_string(bundle_dir(&dir).join(MANIFEST_FILE)).unwrap();
+        assert!(!text.contains("outfits"), "{text}");
+        let bundle = open(&dir).unwrap();
+        assert_eq!(bundle.manifest.outfits, None);
+        assert!(bundle.outfit_catalog().unwrap().is_none());
+        assert!(bundle.outfit_items().unwrap().is_empty());
+        assert_eq!(bundle.outfit_images().unwrap(), None);
+    }
+
+    #[test]
+    fn good_raw_files_read() {
+        let bundle = raw_bundle(good_files(), Some(section()));
+        assert_eq!(bundle.outfit_catalog().unwrap().unwrap().len(), N);
+    }
+
+    #[test]
+    fn damaged_outfit_files_are_bad_files_that_say_why() {
+        type Damage = fn(&mut BTreeMap<&'static str, Vec<u8>>);
+        let cases: [(Damage, &str, &str); 6] = [
+            (
+                |f| f.get_mut(OUTFIT_CODES_FILE).unwrap().truncate(100),
+                OUTFIT_CODES_FILE,
+                "100 bytes is not 10 codes of 128 bits (160 bytes)",
+            ),
+            (
+                |f| f.get_mut(OUTFIT_CODES_FILE).unwrap().push(0),
+                OUTFIT_CODES_FILE,
+                "161 bytes is not 10 codes of 128 bits (160 bytes)",
+            ),
+            (
+                |f| f.get_mut(OUTFIT_TYPES_FILE).unwrap().truncate(9),
+                OUTFIT_TYPES_FILE,
+                "9 bytes is not one slot index per item for 10 items",
+            ),
+            (
+                |f| f.get_mut(OUTFIT_TYPES_FILE).unwrap()[7] = 9,
+                OUTFIT_TYPES_FILE,
+                "item 7 has type 9 but the manifest lists 5 slots",
+            ),
+            (
+                |f| f.get_mut(OUTFIT_WEIGHTS_FILE).unwrap().truncate(512),
+                OUTFIT_WEIGHTS_FILE,
+                "512 bytes is not 2 x 128 f32 weights (1024 bytes: user, then compatibility)",
+            ),
+            (
+                |f| {
+                    let weights = f.get_mut(OUTFIT_WEIGHTS_FILE).unwrap();
+                    // w_c, bit 2: NaN.
+                    weights[(128 + 2) * 4..(128 + 3) * 4].copy_from_slice(&f32::NAN.to_le_bytes());
+                },
+                OUTFIT_WEIGHTS_FILE,
+                "compatibility weight 2 is not a finite number (NaN)",
+            ),
+        ];
+        for (damage, file, message) in cases {
+            let mut files = good_files();
+            damage(&mut files);
+            let bundle = raw_bundle(files, Some(section()));
+            assert_eq!(bad_file(&bundle), (file.to_string(), message.to_string()));
+            // The full message names the file too.
+            let text = bundle.outfit_catalog().unwrap_err().to_string();
+            assert!(text.contains(file) && text.contains(message), "{text}");
+        }
+        // A 1000-byte file against a 10-item section of 128 bits, the example the format
+        // documentation gives.
+        let mut files = good_files();
+        files.insert(OUTFIT_CODES_FILE, vec![0; 1000]);
+        assert_eq!(
+            bad_file(&raw_bundle(files, Some(section()))).1,
+            "1000 bytes is not 10 codes of 128 bits (160 bytes)"
+        );
+    }
+
+    #[test]
+    fn outfit_items_that_disagree_with_the_section_are_bad_files() {
+        let cases: [(Vec<OutfitBundleItem>, &str); 3] = [
+            (
+                items()[..9].to_vec(),
+                "it has 9 items, the manifest says 10",
+            ),
+            (
+                {
+                    let mut items = items();
+                    items[4].id = "fm-1".into();
+                    items
+                },
+                "item id \"fm-1\" appears twice",
+            ),
+            (
+                {
+                    let mut items = items();
+                    items[6].slot = 5;
+                    items
+                },
+                "item 6 (\"fm-6\") has slot 5 but the manifest lists 5 slots",
+            ),
+        ];
+        for (items, message) in cases {
+            let mut files = good_files();
+            files.insert(OUTFIT_ITEMS_FILE, serde_json::to_vec(&items).unwrap());
+            let error = raw_bundle(files, Some(section()))
+                .outfit_items()
+                .unwrap_err();
+            assert!(
+                matches!(&error, BundleError::BadFile { file, message: m }
+                    if file == OUTFIT_ITEMS_FILE && m == message),
+                "{error}"
+            );
+        }
+        let mut files = good_files();
+        files.insert(OUTFIT_ITEMS_FILE, b"{}".to_vec());
+        let error = raw_bundle(files, Some(section()))
+            .outfit_items()
+            .unwrap_err();
+        assert!(matches!(&error, BundleError::BadFile { file, .. } if file == OUTFIT_ITEMS_FILE));
+    }
+
+    #[test]
+    fn wrongly_sized_images_are_a_bad_file() {
+        let mut files = good_files();
+        files.get_mut(OUTFIT_IMAGES_FILE).unwrap().truncate(784 * 9);
+        let error = raw_bundle(files, Some(section()))
+            .outfit_images()
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "bundle file outfit_images.bin passed its checksum but cannot be used: \
+             7056 bytes is not 10 images of 28 x 28 bytes (7840 bytes)"
+        );
+        // Images are optional.
+        let mut files = good_files();
+        files.remove(OUTFIT_IMAGES_FILE);
+        assert_eq!(
+            raw_bundle(files, Some(section())).outfit_images().unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn bad_outfit_sections_are_bad_manifests() {
+        let mut bits = section();
+        bits.bits = 100;
+        let mut duplicate = section();
+        duplicate.slots[4].name = "bag".into();
+        for (section, message) in [
+            (
+                bits,
+                "outfits.bits: code length must be a positive multiple of 64 bits, got 100",
+            ),
+            (
+                duplicate,
+                "outfits.slots: outfit slot name \"bag\" appears more than once",
+            ),
+        ] {
+            let error = raw_bundle(good_files(), Some(section))
+                .outfit_catalog()
+                .unwrap_err();
+            assert!(
+                matches!(&error, BundleError::BadManifest { message: m } if m == message),
+                "{error}"
+            );
+        }
+        // A section whose files are not listed names the missing one.
+        let mut files = good_files();
+        files.remove(OUTFIT_CODES_FILE);
+        let error = raw_bundle(files, Some(section()))
+            .outfit_catalog()
+            .unwrap_err();
+        assert!(
+            matches!(&error, BundleError::NotInManifest { file } if file == OUTFIT_CODES_FILE),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn add_outfits_refuses_files_the_reader_would_refuse() {
+        let (user_weights, compat_weights) = weights();
+        let (items, codes) = (items(), codes());
+        let files = OutfitFiles {
+            section: &section(),
+            items: &items,
+            codes: &codes,
+            user_weights: &user_weights,
+            compat_weights: &compat_weights,
+            images: None,
+            user_encoder: None,
+        };
+        let dir = TempDir::new().unwrap();
+        let mut writer = BundleWriter::create(dir.path()).unwrap();
+        let short = &user_weights[..64];
+        let error = writer
+            .add_outfits(&OutfitFiles {
+                user_weights: short,
+                ..files
+            })
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "bundle file outfit_weights.bin passed its checksum but cannot be used: \
+             user weights has length 64, expected 128"
+        );
+        let few = &items[..3];
+        let error = writer
+            .add_outfits(&OutfitFiles {
+                items: few,
+                ..files
+            })
+            .unwrap_err();
+        assert!(
+            matches!(&error, BundleError::BadFile { file, .. } if file == OUTFIT_ITEMS_FILE),
+            "{error}"
+        );
+        let images = vec![0; 10];
+        let error = writer
+            .add_outfits(&OutfitFiles {
+                images: Some(&images),
+                ..files
+            })
+            .unwrap_err();
+        assert!(
+            matches!(&error, BundleError::BadFile { file, .. } if file == OUTFIT_IMAGES_FILE),
+            "{error}"
+        );
+        // Nothing was written by the refused calls, so a good call still works.
+        writer.add_outfits(&files).unwrap();
     }
 }

@@ -1,22 +1,12 @@
 //! Every scorer checked against a naive float implementation on random codes and weights.
 
+mod common;
+
+use common::naive_signs;
 use proptest::prelude::*;
 use tailor_core::{
     CodeLength, CoreError, DenseVectors, PackedCodes, Similarity, WeightTable, inner_product, top_k,
 };
-
-/// Bit j of a code as +1.0 / -1.0, read one bit at a time (independent of `to_signs`).
-fn naive_signs(code: &[u64]) -> Vec<f64> {
-    (0..code.len() * 64)
-        .map(|j| {
-            if (code[j / 64] >> (j % 64)) & 1 == 1 {
-                1.0
-            } else {
-                -1.0
-            }
-        })
-        .collect()
-}
 
 fn naive_weighted(weights: &[f64], a: &[u64], b: &[u64]) -> f64 {
     let (a, b) = (naive_signs(a), naive_signs(b));

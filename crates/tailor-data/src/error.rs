@@ -66,6 +66,14 @@ pub enum DataError {
          `apt-get install dataset-fashion-mnist` (add `--reinstall` to repair it)"
     )]
     FashionMnist { path: PathBuf, message: String },
+    #[error("{} line {line}: {message}", path.display())]
+    OutfitCsv {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("cannot generate synthetic outfits: {message}")]
+    SyntheticOutfits { message: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

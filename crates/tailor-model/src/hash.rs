@@ -78,7 +78,24 @@ impl HashHeadConfig {
 impl HashHead {
     /// Relaxed codes tanh(beta * W e) for embeddings [n, input_dim] -> [n, bits].
     pub fn forward(&self, embeddings: Tensor<2>, beta: f32) -> Tensor<2> {
-        self.projection.forward(embeddings).mul_scalar(beta).tanh()
+        self.project(embeddings).mul_scalar(beta).tanh()
+    }
+
+    /// W e alone: the real-valued code before tanh, whose signs are the binary code.
+    pub fn project(&self, embeddings: Tensor<2>) -> Tensor<2> {
+        self.projection.forward(embeddings)
+    }
+
+    pub fn input_dim(&self) -> usize {
+        self.projection.weight.dims()[0]
+    }
+
+    pub fn bits(&self) -> usize {
+        self.projection.weight.dims()[1]
+    }
+
+    pub fn device(&self) -> Device {
+        self.projection.weight.device()
     }
 }
 

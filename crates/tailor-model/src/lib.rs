@@ -5,15 +5,18 @@
 //! on nothing native-only (no files, no processes) so that it compiles to wasm32.
 
 mod error;
+pub mod fhn;
 mod hash;
 pub mod image;
 pub mod intention;
+pub mod outfits;
 pub mod ranker;
 pub mod text;
 mod weights;
 pub mod whisper;
 
 pub use error::{LoadError, ModelError};
+pub use fhn::{FashionHashNet, FashionHashNetConfig, UserEncoder};
 pub use hash::{HashHead, HashHeadConfig, hash_beta};
 pub use image::{ImageTower, ImageTowerConfig};
 pub use intention::{History, Intention, IntentionConfig};

@@ -18,6 +18,7 @@ use tailor_core::{Bundle, BundleItem, DenseVectors, EncoderKind, Hit, Manifest, 
 
 use crate::error::{LoadError, ModelError};
 use crate::intention::{History, reconstruct};
+use crate::outfits::{CompletedLook, OutfitCompleter};
 use crate::text::{MINILM_MAX_TOKENS, MiniLm, StaticEncoder, TextTokenizer};
 use crate::whisper::{QueryTower, WhisperLiteConfig};
 
@@ -94,6 +95,8 @@ pub struct Ranker {
     catalog: Catalog,
     /// e_i on the device, where histories are looked up; only for a model that personalizes.
     history_table: Option<Tensor<2>>,
+    /// Complete the look, for a bundle with an outfit model.
+    outfits: Option<OutfitCompleter>,
     device: Device,
 }
 
@@ -106,6 +109,7 @@ impl Ranker {
     ) -> Result<Ranker, LoadError> {
         let manifest = bundle.manifest.clone();
         let items = bundle.items()?;
+        let outfits = OutfitCompleter::from_bundle(&bundle, manifest.text_dim, device)?;
         let embeddings = bundle.item_embeddings()?;
         let tokenizer = TextTokenizer::from_json(bundle.file(TOKENIZER_FILE)?, MINILM_MAX_TOKENS)?;
         let encoder = match manifest.encoder {
@@ -162,6 +166,7 @@ impl Ranker {
             tower,
             catalog,
             history_table,
+            outfits,
             device: device.clone(),
         })
     }
@@ -220,8 +225,14 @@ impl Ranker {
     /// indices, most recent first (as the browser's history lists them); only the most recent
     /// [`Ranker::max_history`] are read, and none by a model that does not personalize.
     pub fn request_vector(&self, query: &str, history: &[usize]) -> Result<Tensor<2>, ModelError> {
+        let q = self.encode_query(query)?;
+        Ok(self.tower.forward(q, self.history(history)?))
+    }
+
+    /// The query encoder's q [1, text_dim] for a request.
+    pub fn encode_query(&self, query: &str) -> Result<Tensor<2>, ModelError> {
         let query = truncate_chars(query, MAX_QUERY_CHARS);
-        let q = match &self.encoder {
+        Ok(match &self.encoder {
             QueryEncoder::Static(encoder) => {
                 let q = encoder.encode(&self.tokenizer, query)?;
                 let dim = q.len();
@@ -231,8 +242,32 @@ impl Ranker {
                 let encoded = self.tokenizer.encode_batch(&[query], &self.device)?;
                 model.embed(encoded.ids, encoded.mask)
             }
+        })
+    }
+
+    /// The bundle's outfit model, if it has one.
+    pub fn outfits(&self) -> Option<&OutfitCompleter> {
+        self.outfits.as_ref()
+    }
+
+    /// Complete the look: the `k` best outfits with `anchor` (an outfit item id) for this
+    /// history (ids, most recent first) and request ("" for none).
+    pub async fn complete_outfit<'a>(
+        &'a self,
+        anchor: &'a str,
+        query: &str,
+        history: &'a [String],
+        k: usize,
+    ) -> Result<CompletedLook<'a>, ModelError> {
+        let completer = self.outfits.as_ref().ok_or_else(|| {
+            ModelError::Unsupported("the bundle has no outfit model (no outfits section)".into())
+        })?;
+        let request = if query.trim().is_empty() {
+            None
+        } else {
+            Some(self.encode_query(query)?)
         };
-        Ok(self.tower.forward(q, self.history(history)?))
+        completer.complete(anchor, request, history, k).await
     }
 
     /// The history as the intention module reads it: oldest first, at most `max_history` long.

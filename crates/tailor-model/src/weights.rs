@@ -11,7 +11,7 @@ use burn::prelude::Device;
 
 /// Applies `store` to `module`. A load that left tensors unset or could not fit some is an
 /// error: a model with silently random weights would rank without complaint.
-fn apply<M: Module>(
+pub(crate) fn apply<M: Module>(
     mut module: M,
     mut store: SafetensorsStore,
     what: &'static str,

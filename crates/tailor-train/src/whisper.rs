@@ -161,15 +161,19 @@ pub struct RankingData {
     pub classes: ClassMembers,
 }
 
-/// What `progress.json` in a checkpoint folder records.
+/// What `progress.json` in a checkpoint folder records, for any trainer's epoch records `R`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Progress {
+pub struct CheckpointProgress<R> {
     pub config: serde_json::Value,
     pub epochs_done: usize,
-    pub records: Vec<EpochRecord>,
-    /// The epoch with the best validation MRR; its weights are in [`BEST_WEIGHTS_FILE`].
+    pub records: Vec<R>,
+    /// The epoch whose weights are in [`BEST_WEIGHTS_FILE`], for a trainer that picks one by
+    /// validation (WhisperLite, by MRR); 0 otherwise.
+    #[serde(default)]
     pub best_epoch: usize,
 }
+
+pub type Progress = CheckpointProgress<EpochRecord>;
 
 /// The progress record of the checkpoint folder `dir`.
 pub fn read_progress(dir: &Path) -> Result<Progress, TrainError> {
@@ -214,38 +218,12 @@ pub fn train(
 
     let mut records = Vec::new();
     let mut best_epoch = 0;
-    let progress_path = checkpoint_dir.join(PROGRESS_FILE);
-    if resume && progress_path.exists() {
-        let saved: Progress = read_json(&progress_path)?;
-        if saved.config != config_json {
-            return Err(TrainError::Checkpoint {
-                path: progress_path,
-                message: "it was made with a different training config; \
-                          resume with the same options or start a new run"
-                    .into(),
-            });
-        }
-        if saved.epochs_done > 0 {
-            let epoch = saved.epochs_done;
-            model = load_weights(model, &weights_path(checkpoint_dir, epoch))?;
-            let optimizer_path = optimizer_path(checkpoint_dir, epoch);
-            let bytes = read_file(&optimizer_path)?;
-            optimizer = optimizer
-                .from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
-                .map_err(|e| TrainError::Checkpoint {
-                    path: optimizer_path,
-                    message: format!("{e:?}"),
-                })?;
-            records = saved.records;
-            best_epoch = saved.best_epoch;
-        }
-    } else if !resume && progress_path.exists() {
-        return Err(TrainError::Checkpoint {
-            path: progress_path,
-            message: "a run is already there; pass --resume to continue it, or choose another \
-                      output folder"
-                .into(),
-        });
+    if let Some(saved) = restore_checkpoint::<EpochRecord>(checkpoint_dir, &config_json, resume)?
+        && saved.epochs_done > 0
+    {
+        (model, optimizer) = load_checkpoint(checkpoint_dir, saved.epochs_done, model, optimizer)?;
+        records = saved.records;
+        best_epoch = saved.best_epoch;
     }
 
     let steps_per_epoch = data.train_items.len().div_ceil(config.batch_size);
@@ -592,7 +570,7 @@ fn check_data(data: &RankingData, config: &WhisperTrainConfig) -> Result<(), Tra
     }
 }
 
-fn weights_path(dir: &Path, epoch: usize) -> PathBuf {
+pub(crate) fn weights_path(dir: &Path, epoch: usize) -> PathBuf {
     dir.join(format!("epoch-{epoch:03}.bpk"))
 }
 
@@ -600,12 +578,66 @@ fn optimizer_path(dir: &Path, epoch: usize) -> PathBuf {
     dir.join(format!("epoch-{epoch:03}.optimizer"))
 }
 
+pub(crate) fn progress_path(dir: &Path) -> PathBuf {
+    dir.join(PROGRESS_FILE)
+}
+
+/// The progress record of a checkpoint folder to resume, if it has one. Without `resume`, a
+/// folder that holds a run is refused; with it, a run of another config is.
+pub(crate) fn restore_checkpoint<R: serde::de::DeserializeOwned>(
+    dir: &Path,
+    config_json: &serde_json::Value,
+    resume: bool,
+) -> Result<Option<CheckpointProgress<R>>, TrainError> {
+    let path = progress_path(dir);
+    if !path.exists() {
+        return Ok(None);
+    }
+    if !resume {
+        return Err(TrainError::Checkpoint {
+            path,
+            message: "a run is already there; pass --resume to continue it, or choose another \
+                      output folder"
+                .into(),
+        });
+    }
+    let saved: CheckpointProgress<R> = read_json(&path)?;
+    if &saved.config != config_json {
+        return Err(TrainError::Checkpoint {
+            path,
+            message: "it was made with a different training config; \
+                      resume with the same options or start a new run"
+                .into(),
+        });
+    }
+    Ok(Some(saved))
+}
+
+/// The weights and optimizer state saved after `epoch`.
+pub(crate) fn load_checkpoint<M: ModuleSnapshot>(
+    dir: &Path,
+    epoch: usize,
+    model: M,
+    optimizer: burn::optim::ModuleOptimizer,
+) -> Result<(M, burn::optim::ModuleOptimizer), TrainError> {
+    let model = load_weights(model, &weights_path(dir, epoch))?;
+    let path = optimizer_path(dir, epoch);
+    let bytes = read_file(&path)?;
+    let optimizer = optimizer
+        .from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+        .map_err(|e| TrainError::Checkpoint {
+            path,
+            message: format!("{e:?}"),
+        })?;
+    Ok((model, optimizer))
+}
+
 /// Weights and optimizer state first, the progress record last: until the record names an
 /// epoch, a resumed run ignores that epoch's files.
-fn save_checkpoint(
+pub(crate) fn save_checkpoint<M: ModuleSnapshot, R: Serialize>(
     dir: &Path,
-    progress: &Progress,
-    model: &WhisperLite,
+    progress: &CheckpointProgress<R>,
+    model: &M,
     optimizer: &burn::optim::ModuleOptimizer,
 ) -> Result<(), TrainError> {
     let epoch = progress.epochs_done;
@@ -615,7 +647,7 @@ fn save_checkpoint(
         message: format!("{e:?}"),
     })?;
     write_atomically(&optimizer_path(dir, epoch), &optimizer_bytes)?;
-    write_json(&dir.join(PROGRESS_FILE), progress)?;
+    write_json(&progress_path(dir), progress)?;
     // The previous epoch's files are no longer needed once the record points past them.
     if epoch > 1 {
         for path in [weights_path(dir, epoch - 1), optimizer_path(dir, epoch - 1)] {

@@ -7,6 +7,7 @@
 
 mod backend;
 mod hashing;
+mod outfits;
 mod recommender;
 mod scoring;
 

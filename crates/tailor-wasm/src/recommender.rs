@@ -8,6 +8,7 @@ use gloo_net::http::Request;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
 use tailor_core::{BundleBuilder, BundleError, MANIFEST_FILE};
+use tailor_model::outfits::CompletedLook;
 use tailor_model::ranker::{Ranker, RecommendedItem, ScoreOn};
 use tailor_model::{LoadError, ModelError};
 use wasm_bindgen::prelude::*;
@@ -39,6 +40,24 @@ struct RecommendRequest {
 
 fn default_k() -> usize {
     10
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompleteRequest {
+    /// An outfit item id.
+    anchor: String,
+    #[serde(default)]
+    query: String,
+    /// Item ids, most recent first; ids that are not outfit items are ignored.
+    #[serde(default)]
+    history: Vec<String>,
+    #[serde(default = "default_outfits")]
+    k: usize,
+}
+
+fn default_outfits() -> usize {
+    5
 }
 
 #[derive(Serialize)]
@@ -124,6 +143,66 @@ impl Recommender {
         to_js(self.ranker.items())
     }
 
+    /// The outfit catalog `{id, title, slot, class}` in code order, or null for a bundle
+    /// without an outfit model.
+    #[wasm_bindgen(getter, js_name = outfitItems)]
+    pub fn outfit_items(&self) -> Result<JsValue, JsValue> {
+        match self.ranker.outfits() {
+            Some(outfits) => to_js(outfits.items()),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// The outfit model's manifest section (slots, bits, `synthetic`), or null.
+    #[wasm_bindgen(getter, js_name = outfitSection)]
+    pub fn outfit_section(&self) -> Result<JsValue, JsValue> {
+        match self.ranker.outfits() {
+            Some(outfits) => to_js(outfits.section()),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// The outfit items' 28x28 grey pictures, `items x 784` bytes, or null.
+    #[wasm_bindgen(getter, js_name = outfitImages)]
+    pub fn outfit_images(&self) -> JsValue {
+        self.ranker
+            .outfits()
+            .and_then(|outfits| outfits.images())
+            .map_or(JsValue::NULL, |images| Uint8Array::from(images).into())
+    }
+
+    /// `completeOutfit({anchor, query, history, k})`: resolves to the `k` best outfits that
+    /// contain the anchor item, from the bundle's packed codes.
+    #[wasm_bindgen(js_name = completeOutfit)]
+    pub fn complete_outfit(&self, request: JsValue) -> Promise {
+        let ranker = Rc::clone(&self.ranker);
+        future_to_promise(async move {
+            let request: CompleteRequest =
+                serde_wasm_bindgen::from_value(request).map_err(|e| {
+                    tailor_error("bad_request", format!("bad completeOutfit request: {e}"))
+                })?;
+            if ranker.outfits().is_none() {
+                return Err(tailor_error(
+                    "bad_request",
+                    "this bundle has no outfit model, so it cannot complete a look",
+                ));
+            }
+            let history = &request.history[..request.history.len().min(MAX_HISTORY)];
+            let started = now_ms();
+            let look = ranker
+                .complete_outfit(&request.anchor, &request.query, history, request.k)
+                .await
+                .map_err(model_error)?;
+            to_js(&Look {
+                look,
+                backend: crate::backend_flavour(),
+                timings: CompleteTimings {
+                    total_ms: now_ms() - started,
+                },
+            })
+        })
+    }
+
     /// `recommend({query, history, k})`: resolves to the `k` best items with their scores.
     pub fn recommend(&self, request: JsValue) -> Promise {
         let ranker = Rc::clone(&self.ranker);
@@ -168,6 +247,21 @@ impl Recommender {
             to_js(&result)
         })
     }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CompleteTimings {
+    total_ms: f64,
+}
+
+/// What `completeOutfit()` resolves to: the look, and where and how fast it was computed.
+#[derive(Serialize)]
+struct Look<'a> {
+    #[serde(flatten)]
+    look: CompletedLook<'a>,
+    backend: String,
+    timings: CompleteTimings,
 }
 
 /// GETs `base + path` as a stream. With `expected` set, more bytes than that stop the download

@@ -245,6 +245,8 @@ fn bench(root: &Path, only: Option<BenchKind>) -> Result<()> {
     if only != Some(BenchKind::Browser) {
         step("native benchmark (criterion): 1M codes of 128 bits against a float baseline");
         run(cargo().args(["bench", "-p", "tailor-core", "--bench", "scorer"]))?;
+        step("native benchmark (criterion): complete the look over 5 slots of 10k to 1M codes");
+        run(cargo().args(["bench", "-p", "tailor-core", "--bench", "outfits"]))?;
     }
     if only != Some(BenchKind::Native) {
         let tools = Tools::ensure(root)?;
@@ -254,6 +256,8 @@ fn bench(root: &Path, only: Option<BenchKind>) -> Result<()> {
         run(cargo().args(["build", "-p", "tailor-cli"]))?;
         step("browser benchmark (www/bench/) in headless Chromium");
         run(node(&tools).arg(root.join("tests/browser/bench.mjs")))?;
+        step("complete-the-look benchmark (www/bench/outfits.html) in headless Chromium");
+        run(node(&tools).arg(root.join("tests/browser/bench-outfits.mjs")))?;
         let tailor = target_dir().join("release/tailor");
         let run_dir = target_dir().join(format!("demo-run-{RUN_GENERATION}"));
         step("the demo model (trained once, then resumed) for the recommend() benchmark");
@@ -284,7 +288,8 @@ fn workspace_root() -> PathBuf {
 }
 
 /// Part of every kept run folder's name. A change to the models' training config makes old
-/// checkpoints unresumable, so it gets a new generation (v2: history layers).
+/// checkpoints unresumable, so it gets a new generation (v2: history layers). A new model in
+/// its own folder (the outfit model) needs none: a resumed run trains only what is missing.
 const RUN_GENERATION: &str = "v2";
 
 /// The shared cargo target directory: `$CARGO_TARGET_DIR`, else `~/.cache/tailor-target`.

@@ -157,3 +157,223 @@ export async function webgpuParity({ n = 256, inputDim = 64, bits = 128, beta = 
     scorerTop10: { cpu: cpuTop, webgpu: gpuTop },
   };
 }
+
+// ---- Fashion Hash Net outfits: the wasm OutfitIndex against a plain-JS float reference ----
+
+const OUTFIT_SLOTS = [
+  { name: 'top', required: true },
+  { name: 'bottom', required: true },
+  { name: 'shoes', required: true },
+  { name: 'bag', required: false },
+  { name: 'outerwear', required: false },
+];
+
+/** A random typed catalog: `n` items with random slots (so slots interleave and differ in
+ * size), random codes, random positive weights, a random user code. */
+function outfitFixture({ n, bits, seed }) {
+  const wordsPerCode = bits / 32;
+  const types = Uint8Array.from(randomU32(n, seed), (u) => u % OUTFIT_SLOTS.length);
+  const codes = randomU32(n * wordsPerCode, seed + 1);
+  const user = randomU32(wordsPerCode, seed + 2);
+  const userWeights = randomUniform(bits, seed + 3, 0.5, 1.5);
+  const compatWeights = randomUniform(bits, seed + 4, 0.5, 1.5);
+  // Every code as +1 / -1 doubles, read one bit at a time.
+  const signs = (words, offset) => Float64Array.from({ length: bits },
+    (_, j) => ((words[offset + (j >> 5)] >>> (j & 31)) & 1 ? 1 : -1));
+  const itemSigns = Array.from({ length: n }, (_, i) => signs(codes, i * wordsPerCode));
+  const userSigns = signs(user, 0);
+  // <w_u . u, b_i> / L and <w_c . b_i, b_j> / L, the formulas' terms, computed once.
+  const weighted = (w, a, b) => { let s = 0; for (let j = 0; j < bits; j++) s += w[j] * a[j] * b[j]; return s; };
+  const preference = itemSigns.map((b) => weighted(userWeights, userSigns, b) / bits);
+  const pairs = new Map();
+  const pair = (i, j) => {
+    const key = i * n + j;
+    if (!pairs.has(key)) pairs.set(key, weighted(compatWeights, itemSigns[i], itemSigns[j]) / bits);
+    return pairs.get(key);
+  };
+  const members = OUTFIT_SLOTS.map((_, s) => [...types.keys()].filter((i) => types[i] === s));
+  return { n, bits, types, codes, user, userWeights, compatWeights, itemSigns, userSigns, preference, pair, members };
+}
+
+/** FHN's score of an outfit (items in slot order), naively in doubles. */
+function referenceOutfitScore(fx, items) {
+  const m = items.length;
+  let preference = 0;
+  for (const i of items) preference += fx.preference[i];
+  preference /= m;
+  let compatibility = 0;
+  for (let k = 0; k < m; k++) for (let l = k + 1; l < m; l++) compatibility += fx.pair(items[k], items[l]);
+  const pairs = (m * (m - 1)) / 2;
+  if (pairs > 0) compatibility /= pairs;
+  return { items, score: preference + compatibility, preference, compatibility };
+}
+
+function compareLists(a, b) {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+/** Every valid outfit containing `anchor` whose other items come from `choices[slot]`, scored by
+ * the reference, best first, equal scores by the smaller item list. */
+function referenceComplete(fx, anchor, choices, k) {
+  const anchorSlot = fx.types[anchor];
+  let outfits = [[]];
+  OUTFIT_SLOTS.forEach((slot, s) => {
+    const options = s === anchorSlot ? [anchor] : [...choices[s]];
+    if (s !== anchorSlot && !slot.required) options.push(null);
+    outfits = outfits.flatMap((outfit) => options.map((o) => (o === null ? outfit : [...outfit, o])));
+  });
+  const ranked = outfits.map((items) => referenceOutfitScore(fx, items));
+  ranked.sort((a, b) => b.score - a.score || compareLists(a.items, b.items));
+  return { count: ranked.length, top: ranked.slice(0, k) };
+}
+
+/** The reference's candidates: per slot, the best <v, b_i> (v = w_u u + w_c a), lower index
+ * first on ties. */
+function referenceCandidates(fx, anchor, perSlot) {
+  const a = fx.itemSigns[anchor];
+  const v = Float64Array.from({ length: fx.bits }, (_, j) => fx.userWeights[j] * fx.userSigns[j] + fx.compatWeights[j] * a[j]);
+  return fx.members.map((items) => {
+    const scored = items.map((i) => {
+      let s = 0;
+      for (let j = 0; j < fx.bits; j++) s += v[j] * fx.itemSigns[i][j];
+      return [s, i];
+    });
+    scored.sort((x, y) => y[0] - x[0] || x[1] - y[1]);
+    return scored.slice(0, perSlot).map(([, i]) => i);
+  });
+}
+
+function plainOutfit(outfit) {
+  return { items: Array.from(outfit.items), score: outfit.score, preference: outfit.preference, compatibility: outfit.compatibility };
+}
+
+function maxOutfitDiff(wasm, reference) {
+  let max = 0;
+  wasm.forEach((o, i) => {
+    const r = reference[i];
+    if (!r) return;
+    for (const key of ['score', 'preference', 'compatibility']) max = Math.max(max, Math.abs(o[key] - r[key]));
+  });
+  return max;
+}
+
+/** The wasm outfit scorer against the JS reference: `score` on random outfits given in shuffled
+ * order; `complete` with every item a candidate against brute force over all outfits, for every
+ * anchor of a small catalog; and `complete` with 16 candidates per slot on a larger catalog
+ * against the reference's own candidate scan followed by brute force. */
+export async function outfitScorerParity({ flavour = 'cpu', small = 40, large = 10_000, bits = 128, k = 10 } = {}) {
+  const tailor = await loadTailor(flavour);
+  const make = (fx) => new tailor.OutfitIndex(bits, new BigUint64Array(fx.codes.buffer), fx.types,
+    JSON.stringify(OUTFIT_SLOTS), fx.userWeights, fx.compatWeights);
+  const user = (fx) => new BigUint64Array(fx.user.buffer);
+
+  const fx = outfitFixture({ n: small, bits, seed: 21 });
+  const index = make(fx);
+  // score(): random valid outfits, items passed in a scrambled order.
+  const picks = randomU32(4000, 22);
+  let maxScoreDiff = 0;
+  const slotOrderErrors = [];
+  for (let t = 0; t < 500; t++) {
+    const outfit = [];
+    fx.members.forEach((items, s) => {
+      const pick = picks[t * 8 + s];
+      if (!items.length || (!OUTFIT_SLOTS[s].required && pick % 3 === 0)) return;
+      outfit.push(items[pick % items.length]);
+    });
+    const scrambled = [...outfit].reverse();
+    const got = index.score(user(fx), Uint32Array.from(scrambled));
+    const expected = referenceOutfitScore(fx, outfit);
+    if (compareLists(got.items, outfit) !== 0) slotOrderErrors.push({ got: got.items, expected: outfit });
+    maxScoreDiff = Math.max(maxScoreDiff, maxOutfitDiff([got], [expected]));
+  }
+
+  // complete() with every item a candidate: brute force, every anchor.
+  const largestSlot = Math.max(...fx.members.map((m) => m.length));
+  const exact = [];
+  for (let anchor = 0; anchor < fx.n; anchor++) {
+    const got = index.complete(user(fx), anchor, k, largestSlot);
+    const reference = referenceComplete(fx, anchor, fx.members, k);
+    exact.push({
+      anchor,
+      wasm: got.outfits.map(plainOutfit),
+      reference: reference.top,
+      scored: got.scored,
+      referenceCount: reference.count,
+      maxScoreDiff: maxOutfitDiff(got.outfits, reference.top),
+    });
+  }
+  index.free();
+
+  // complete() with 16 candidates per slot over a larger catalog.
+  const big = outfitFixture({ n: large, bits, seed: 31 });
+  const bigIndex = make(big);
+  const sampled = [];
+  for (const anchor of [0, 1, 2, 3, 4, 1234, large - 1]) {
+    const got = bigIndex.complete(user(big), anchor, k, 16);
+    const reference = referenceComplete(big, anchor, referenceCandidates(big, anchor, 16), k);
+    sampled.push({
+      anchor,
+      wasm: got.outfits.map(plainOutfit),
+      reference: reference.top,
+      scored: got.scored,
+      referenceCount: reference.count,
+      maxScoreDiff: maxOutfitDiff(got.outfits, reference.top),
+    });
+  }
+  bigIndex.free();
+  return {
+    small: { n: fx.n, slotSizes: fx.members.map((m) => m.length), scoreCases: 500, maxScoreDiff, slotOrderErrors },
+    exact,
+    large: { n: big.n, slotSizes: big.members.map((m) => m.length), cases: sampled },
+  };
+}
+
+/** The messages of the errors that bad input to the outfit scorer raises, and proof that the
+ * module still works after them. */
+export async function outfitScorerErrors() {
+  const tailor = await loadTailor('cpu');
+  const attempt = (f) => {
+    try {
+      f();
+      return 'no error thrown';
+    } catch (error) {
+      return `${error instanceof Error ? 'Error' : typeof error}: ${error.message ?? error}`;
+    }
+  };
+  const words = new BigUint64Array(randomU32(40, 41).buffer); // 10 codes of 128 bits
+  const types = Uint8Array.from([0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
+  const slots = JSON.stringify(OUTFIT_SLOTS);
+  const weights = randomUniform(128, 42, 0.5, 1.5);
+  const make = (overrides = {}) => {
+    const o = { bits: 128, words, types, slots, userWeights: weights, compatWeights: weights, ...overrides };
+    return new tailor.OutfitIndex(o.bits, o.words, o.types, o.slots, o.userWeights, o.compatWeights);
+  };
+  const index = make();
+  const user = new BigUint64Array(randomU32(4, 43).buffer);
+  const badType = Uint8Array.from(types);
+  badType[3] = 7;
+  return {
+    shortUserComplete: attempt(() => index.complete(new BigUint64Array(1), 0, 5, 16)),
+    shortUserScore: attempt(() => index.score(new BigUint64Array(3), Uint32Array.from([0, 1, 2]))),
+    typeOutOfRange: attempt(() => make({ types: badType })),
+    typeCount: attempt(() => make({ types: types.subarray(0, 9) })),
+    userWeightsLength: attempt(() => make({ userWeights: new Float32Array(64) })),
+    compatWeightsLength: attempt(() => make({ compatWeights: new Float32Array(256) })),
+    anchorOutOfRange: attempt(() => index.complete(user, 1000, 5, 16)),
+    zeroK: attempt(() => index.complete(user, 0, 0, 16)),
+    zeroCandidates: attempt(() => index.complete(user, 0, 5, 0)),
+    itemOutOfRange: attempt(() => index.score(user, Uint32Array.from([0, 1, 2, 10]))),
+    slotTaken: attempt(() => index.score(user, Uint32Array.from([0, 1, 2, 5]))),
+    missingSlot: attempt(() => index.score(user, Uint32Array.from([0, 1]))),
+    badSlotsJson: attempt(() => make({ slots: '[{"name": "top"' })),
+    slotsNotAList: attempt(() => make({ slots: '{"name": "top", "required": true}' })),
+    duplicateSlot: attempt(() => make({ slots: JSON.stringify([...OUTFIT_SLOTS, OUTFIT_SLOTS[0]]) })),
+    badBits: attempt(() => make({ bits: 100 })),
+    stillWorks: (() => {
+      const result = index.complete(user, 0, 3, 16);
+      return { first: Array.from(result.outfits[0].items), count: result.outfits.length, scored: result.scored };
+    })(),
+    length: index.length,
+  };
+}
