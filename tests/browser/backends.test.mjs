@@ -70,6 +70,53 @@ test('CPU and WebGPU backends agree on the real bundle: same top 10, scores with
   await page.close();
 });
 
+test('CPU and WebGPU complete the look identically: the user encoder runs on the device', async () => {
+  const { page, problems } = await openPage(session.browser, `${session.server.url}/`);
+  const run = await page.evaluate(async () => {
+    const { Tailor } = await import('/web/tailor.js');
+    const out = {};
+    for (const backend of ['cpu', 'webgpu']) {
+      let rec;
+      try {
+        rec = await Tailor.load('/bundle/', { backend });
+      } catch (error) {
+        return { failed: backend, code: error.code, message: error.message };
+      }
+      const items = rec.outfitItems;
+      // One anchor per required slot; a history of three other items; with and without a request.
+      const anchors = ['top', 'bottom', 'shoes'].map((slot) => items.find((i) => i.slot === slot).id);
+      const history = items.filter((i) => i.slot === 'shoes').slice(1, 4).map((i) => i.id);
+      const looks = [];
+      for (const anchor of anchors) {
+        looks.push(await rec.completeOutfit({ anchor, k: 5, history: [] }));
+        looks.push(await rec.completeOutfit({ anchor, k: 5, history, query: 'sandals' }));
+      }
+      out[backend] = looks;
+      rec.close();
+    }
+    return out;
+  });
+  if (run.failed) assert.fail(`${run.failed} backend failed to load (${run.code}): ${run.message}`);
+  let maxDiff = 0;
+  run.cpu.forEach((a, n) => {
+    const b = run.webgpu[n];
+    assert.equal(a.backend, 'cpu');
+    assert.equal(b.backend, 'webgpu');
+    assert.equal(a.outfits.length, 5);
+    assert.equal(b.historyUsed, a.historyUsed);
+    const ids = (look) => look.outfits.map((o) => o.items.map((i) => i.id).join('+'));
+    assert.deepEqual(ids(b), ids(a), `look ${n}: the same outfits`);
+    a.outfits.forEach((outfit, i) => {
+      const diff = Math.abs(outfit.score - b.outfits[i].score);
+      maxDiff = Math.max(maxDiff, diff);
+      assert.ok(diff <= 1e-5, `look ${n} outfit ${i}: cpu ${outfit.score} vs webgpu ${b.outfits[i].score}`);
+    });
+  });
+  console.log(`  ${run.cpu.length} looks, max |cpu - webgpu| outfit score = ${maxDiff.toExponential(2)}`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("backend 'auto' picks the CPU build for this small bundle and says why", async () => {
   const manifest = readJson(testBundle(), 'manifest.json');
   assert.ok(manifest.item_count * manifest.dim < 25_000_000 && manifest.encoder !== 'minilm',
