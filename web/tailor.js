@@ -38,19 +38,6 @@ function bundleUrl(url) {
   return absolute.href;
 }
 
-/** The outfit items as completeOutfit() returns them: the slot by name (the bundle stores its
- * index) and each item's position in the codes and pictures. */
-function outfitCatalog(items, section) {
-  if (!Array.isArray(items) || !section) return [];
-  return items.map(({ id, title, slot, class: className }, index) => ({
-    id,
-    title,
-    slot: typeof slot === 'number' ? section.slots[slot]?.name ?? String(slot) : slot,
-    class: className,
-    index,
-  }));
-}
-
 export class Tailor {
   #worker;
   #pending = new Map();
@@ -124,7 +111,7 @@ export class Tailor {
       rec.manifest = loaded.manifest;
       rec.items = loaded.items;
       rec.outfitSection = loaded.outfitSection ?? null;
-      rec.outfitItems = outfitCatalog(loaded.outfitItems, rec.outfitSection);
+      rec.outfitItems = loaded.outfitItems;
       rec.#outfitImages = loaded.outfitImages ?? null;
     } catch (error) {
       rec.close();

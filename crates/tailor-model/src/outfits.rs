@@ -141,7 +141,7 @@ impl OutfitCompleter {
         let length = self.catalog.length();
         let bits = length.bits();
         let kept = &recent_first[..recent_first.len().min(self.section.max_history)];
-        let mut signs = Vec::with_capacity(kept.len() * bits);
+        let mut words = Vec::with_capacity(kept.len() * length.words());
         for &index in kept.iter().rev() {
             let code = self.catalog.code(index).ok_or_else(|| {
                 ModelError::BadRequest(format!(
@@ -149,10 +149,9 @@ impl OutfitCompleter {
                     self.items.len()
                 ))
             })?;
-            let packed = PackedCodes::new(length, code.to_vec())
-                .map_err(|e| ModelError::BadRequest(e.to_string()))?;
-            signs.extend(packed.to_signs());
+            words.extend_from_slice(code);
         }
+        let mut signs = PackedCodes::new(length, words).map_err(bad)?.to_signs();
         let slots = kept.len().max(1);
         let mask = vec![!kept.is_empty(); slots];
         if kept.is_empty() {
@@ -232,25 +231,34 @@ impl OutfitCompleter {
         })
     }
 
+    /// The outfit catalog in code order, each item as outfits list it (slot by name).
+    pub fn catalog_items(&self) -> Vec<LookItem<'_>> {
+        (0..self.items.len())
+            .filter_map(|index| self.look_item(index))
+            .collect()
+    }
+
+    fn look_item(&self, index: usize) -> Option<LookItem<'_>> {
+        let item = self.items.get(index)?;
+        Some(LookItem {
+            id: &item.id,
+            title: &item.title,
+            slot: self
+                .section
+                .slots
+                .get(item.slot)
+                .map_or("", |s| s.name.as_str()),
+            class: &item.class,
+            index,
+        })
+    }
+
     fn describe(&self, outfit: &ScoredOutfit) -> CompletedOutfit<'_> {
         CompletedOutfit {
             items: outfit
                 .items
                 .iter()
-                .filter_map(|&index| {
-                    let item = self.items.get(index)?;
-                    Some(LookItem {
-                        id: &item.id,
-                        title: &item.title,
-                        slot: self
-                            .section
-                            .slots
-                            .get(item.slot)
-                            .map_or("", |s| s.name.as_str()),
-                        class: &item.class,
-                        index,
-                    })
-                })
+                .filter_map(|&index| self.look_item(index))
                 .collect(),
             score: outfit.score,
             preference: outfit.preference,

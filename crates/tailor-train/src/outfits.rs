@@ -36,7 +36,7 @@ use crate::error::TrainError;
 use crate::visual::to_vec;
 use crate::whisper::{
     CheckpointProgress, index_tensor, load_checkpoint, load_weights, matrix_tensor, progress_path,
-    read_json, restore_checkpoint, save_checkpoint, weights_path, write_json,
+    read_json, restore_checkpoint, save_checkpoint, weights_path,
 };
 
 /// The Fashion-MNIST picture side and size.
@@ -941,11 +941,6 @@ pub fn bpr_mf_outfits(
 pub fn read_records(dir: &Path) -> Result<Vec<OutfitEpoch>, TrainError> {
     let saved: CheckpointProgress<OutfitEpoch> = read_json(&progress_path(dir))?;
     Ok(saved.records)
-}
-
-/// Writes a JSON value atomically (re-exported for the report writers in this module's users).
-pub fn write_report<T: Serialize>(path: &Path, value: &T) -> Result<(), TrainError> {
-    write_json(path, value)
 }
 
 /// The bundle's outfit part from a trained content model: binary item codes, slots, the two

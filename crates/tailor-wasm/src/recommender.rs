@@ -143,12 +143,12 @@ impl Recommender {
         to_js(self.ranker.items())
     }
 
-    /// The outfit catalog `{id, title, slot, class}` in code order, or null for a bundle
-    /// without an outfit model.
+    /// The outfit catalog `{id, title, slot, class, index}` in code order, items as
+    /// `completeOutfit()` lists them; null for a bundle without an outfit model.
     #[wasm_bindgen(getter, js_name = outfitItems)]
     pub fn outfit_items(&self) -> Result<JsValue, JsValue> {
         match self.ranker.outfits() {
-            Some(outfits) => to_js(outfits.items()),
+            Some(outfits) => to_js(&outfits.catalog_items()),
             None => Ok(JsValue::NULL),
         }
     }

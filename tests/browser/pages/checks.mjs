@@ -85,17 +85,19 @@ export async function packedScorerParity({ flavour = 'cpu', n = 100_000, bits = 
   return { n: index.length, cases };
 }
 
+/** What calling `f` throws, as "Error: message", or a note that nothing was thrown. */
+function attempt(f) {
+  try {
+    f();
+    return 'no error thrown';
+  } catch (error) {
+    return `${error instanceof Error ? 'Error' : typeof error}: ${error.message ?? error}`;
+  }
+}
+
 /** The messages of the errors that bad input raises (or a note that nothing was thrown). */
 export async function scorerErrors() {
   const tailor = await loadTailor('cpu');
-  const attempt = (f) => {
-    try {
-      f();
-      return 'no error thrown';
-    } catch (error) {
-      return `${error instanceof Error ? 'Error' : typeof error}: ${error.message ?? error}`;
-    }
-  };
   const words = new BigUint64Array(10);
   const index = new tailor.CodeIndex(128, words);
   const query = new BigUint64Array(2);
@@ -333,14 +335,6 @@ export async function outfitScorerParity({ flavour = 'cpu', small = 40, large = 
  * module still works after them. */
 export async function outfitScorerErrors() {
   const tailor = await loadTailor('cpu');
-  const attempt = (f) => {
-    try {
-      f();
-      return 'no error thrown';
-    } catch (error) {
-      return `${error instanceof Error ? 'Error' : typeof error}: ${error.message ?? error}`;
-    }
-  };
   const words = new BigUint64Array(randomU32(40, 41).buffer); // 10 codes of 128 bits
   const types = Uint8Array.from([0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
   const slots = JSON.stringify(OUTFIT_SLOTS);
