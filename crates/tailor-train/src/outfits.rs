@@ -506,6 +506,10 @@ pub struct TrainedOutfits {
 
 /// Trains with a checkpoint in `dir` after every epoch; a folder holding finished epochs of
 /// the same config is resumed, one of another config refused.
+///
+/// Burn's random initialisation is seeded per process: a run is reproducible (and a resumed
+/// run equal to an uninterrupted one) when no other training starts in the same process at
+/// the same time.
 pub fn train_outfits(
     set: &OutfitSet,
     config: &OutfitTrainConfig,

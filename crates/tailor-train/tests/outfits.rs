@@ -12,6 +12,10 @@ use tailor_train::outfits::{
     train_outfits,
 };
 
+/// Burn seeds its random initialisation per process, so two trainings running at once in one
+/// test binary would draw each other's initial weights: the tests here take turns.
+static ONE_TRAINING_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn small_set() -> (tailor_data::OutfitData, OutfitSet) {
     let images = FashionMnist::load().expect("Fashion-MNIST is installed by `cargo xtask setup`");
     let config = SyntheticOutfitConfig {
@@ -49,6 +53,9 @@ fn values(tensor: Tensor<2>) -> Vec<f32> {
 
 #[test]
 fn a_stopped_run_resumes_to_the_same_model() {
+    let _turn = ONE_TRAINING_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let (_, set) = small_set();
     let config = config(&set);
     let temp = tempfile::tempdir().unwrap();
@@ -93,6 +100,9 @@ fn a_stopped_run_resumes_to_the_same_model() {
 
 #[test]
 fn the_exported_outfit_part_reads_back() {
+    let _turn = ONE_TRAINING_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let (data, set) = small_set();
     let config = config(&set).with_epochs(1);
     let temp = tempfile::tempdir().unwrap();
