@@ -5,6 +5,7 @@
 //! outside the clone, so that repeated CI runs on one machine stay incremental.
 
 mod bench;
+mod fingerprint;
 mod setup;
 mod wasm;
 
@@ -111,24 +112,20 @@ fn test(root: &Path) -> Result<()> {
     }
     let tailor = target_dir().join("debug/tailor");
     // A small model on a slice of the same data: the browser tests need a real bundle, and the
-    // full one takes 20 minutes to train from scratch. Its folder is named after its options,
-    // so a second test run resumes it (skipping every epoch) and a change of options starts a
-    // new one instead of failing on the old.
-    let (subset, epochs) = ("120,15", "20");
-    let test_run = target_dir().join(format!(
-        "test-run-{RUN_GENERATION}-{}-e{epochs}",
-        subset.replace(',', "x")
-    ));
-    step("training the browser tests' bundle on 120 items of the reviews");
-    let test_bundle = train_and_export(
-        &tailor,
-        &test_run,
-        &["--subset", subset, "--epochs", epochs, "--quiet"],
+    // full one takes 20 minutes to train from scratch. Its folder is named after its options and
+    // the code that trains it, so a second test run of the same code resumes it (skipping every
+    // epoch), and any change trains a new one rather than testing a model of older code.
+    let test_run = kept_run(
+        root,
+        "test-run",
+        &["--subset", "120,15", "--epochs", "20", "--quiet"],
     )?;
+    step("training the browser tests' bundle on 120 items of the reviews");
+    let test_bundle = train_and_export(&tailor, &test_run.dir, &test_run.options)?;
     step("preparing the benchmark page's smoke test (bundles and the transformers.js model)");
     let test_bench = bench::prepare(
         &tailor,
-        &test_run,
+        &test_run.dir,
         &test_bundle,
         &target_dir().join("test-bench"),
         &[1000],
@@ -186,7 +183,8 @@ fn demo(root: &Path, port: u16) -> Result<()> {
 
     // The run lives next to the build cache, outside the clone: a second `demo` resumes it,
     // which skips every finished epoch, and re-evaluates and re-exports in seconds.
-    let run_dir = target_dir().join(format!("demo-run-{RUN_GENERATION}"));
+    let demo_run = kept_run(root, "demo-run", &[])?;
+    let run_dir = demo_run.dir;
     let report = run_dir.join("report.json");
     step(
         "training WhisperLite on the Women's Clothing reviews (first run: embeds 22k reviews), \
@@ -259,7 +257,7 @@ fn bench(root: &Path, only: Option<BenchKind>) -> Result<()> {
         step("complete-the-look benchmark (www/bench/outfits.html) in headless Chromium");
         run(node(&tools).arg(root.join("tests/browser/bench-outfits.mjs")))?;
         let tailor = target_dir().join("release/tailor");
-        let run_dir = target_dir().join(format!("demo-run-{RUN_GENERATION}"));
+        let run_dir = kept_run(root, "demo-run", &[])?.dir;
         step("the demo model (trained once, then resumed) for the recommend() benchmark");
         let bundle = train_and_export(&tailor, &run_dir, &[])?;
         step("bundles of 1k, 10k and 100k synthetic items, and transformers.js's model");
@@ -287,10 +285,25 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Part of every kept run folder's name. A change to the models' training config makes old
-/// checkpoints unresumable, so it gets a new generation (v2: history layers). A new model in
-/// its own folder (the outfit model) needs none: a resumed run trains only what is missing.
-const RUN_GENERATION: &str = "v2";
+/// A training run kept in the target directory between invocations.
+struct KeptRun {
+    dir: PathBuf,
+    options: Vec<&'static str>,
+}
+
+/// The run folder for `tailor train` with `options`, named by the code and options that shape
+/// it (see `fingerprint`); other runs of the same prefix are removed.
+fn kept_run(root: &Path, prefix: &str, options: &[&'static str]) -> Result<KeptRun> {
+    let rustc =
+        output_of(Command::new(env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())).arg("-vV"))
+            .context("cannot run `rustc -vV`")?;
+    let name = fingerprint::run_name(root, prefix, options, &rustc)?;
+    fingerprint::remove_stale_runs(&target_dir(), prefix, &name)?;
+    Ok(KeptRun {
+        dir: target_dir().join(name),
+        options: options.to_vec(),
+    })
+}
 
 /// The shared cargo target directory: `$CARGO_TARGET_DIR`, else `~/.cache/tailor-target`.
 fn target_dir() -> PathBuf {
