@@ -1,39 +1,16 @@
-//! `tailor check-data`: reads a shop's own catalog and interaction log with the column names it
-//! uses, and reports the first malformed row by file and line. It is the gate in front of
-//! training on shop data: nothing is trained on a file that does not read cleanly.
+//! `tailor check-data --shop DIR`: opens a shop folder with the shop reader and prints what it
+//! holds (items, logs, unknown items, missing optional files). It is the gate in front of
+//! training on shop data: the first problem stops it with its file and line, and nothing is
+//! trained on a shop that does not open cleanly.
 
-use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::Path;
 
 use anyhow::{Context, Result};
-use tailor_data::{
-    CatalogColumns, InteractionColumns, TableFormat, read_catalog, read_interactions,
-};
+use tailor_data::shop::Shop;
 
-pub struct CheckArgs {
-    pub catalog: PathBuf,
-    pub interactions: Option<PathBuf>,
-    pub catalog_columns: CatalogColumns,
-    pub interaction_columns: InteractionColumns,
-}
-
-pub fn check(args: &CheckArgs) -> Result<()> {
-    let format = TableFormat::from_path(&args.catalog)?;
-    let catalog = read_catalog(&args.catalog, format, &args.catalog_columns)
-        .with_context(|| format!("the catalog {} is not usable", args.catalog.display()))?;
-    println!("{}: {} items", args.catalog.display(), catalog.len());
-    if let Some(path) = &args.interactions {
-        let known: HashSet<String> = catalog.iter().map(|item| item.id.clone()).collect();
-        let format = TableFormat::from_path(path)?;
-        let interactions = read_interactions(path, format, &args.interaction_columns, Some(&known))
-            .with_context(|| format!("the interaction log {} is not usable", path.display()))?;
-        let users: HashSet<&str> = interactions.iter().map(|i| i.user.as_str()).collect();
-        println!(
-            "{}: {} interactions by {} users",
-            path.display(),
-            interactions.len(),
-            users.len()
-        );
-    }
+pub fn check(dir: &Path) -> Result<()> {
+    let shop =
+        Shop::open(dir).with_context(|| format!("the shop {} is not usable", dir.display()))?;
+    println!("{}", shop.summary);
     Ok(())
 }

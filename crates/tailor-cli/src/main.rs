@@ -111,23 +111,13 @@ enum Command {
         #[arg(long)]
         cache: Option<PathBuf>,
     },
-    /// Check a shop's catalog (and interaction log) before training on it: the first malformed
-    /// row is reported with its file and line.
+    /// Check a shop folder before training on it (catalog, logs, pictures, tailor.toml) and
+    /// print what it holds; the first problem is reported with its file and line.
     CheckData {
-        /// Catalog as .csv, .tsv or .jsonl.
+        /// The shop folder: catalog.* and optional events.*, queries.*, reviews.*, outfits.*,
+        /// images/ and tailor.toml (see "Bring your own shop" in the README).
         #[arg(long)]
-        catalog: PathBuf,
-        /// Interaction log as .csv, .tsv or .jsonl; every item must be in the catalog.
-        #[arg(long)]
-        interactions: Option<PathBuf>,
-        #[arg(long, default_value = "item_id")]
-        id_column: String,
-        #[arg(long, default_value = "title")]
-        title_column: String,
-        #[arg(long, default_value = "user_id")]
-        user_column: String,
-        #[arg(long, default_value = "item_id")]
-        item_column: String,
+        shop: PathBuf,
     },
     /// Rank a bundle's catalog for text requests, natively, exactly as the browser does.
     Recommend {
@@ -310,27 +300,7 @@ fn main() -> Result<()> {
             report,
             cache,
         }),
-        Command::CheckData {
-            catalog,
-            interactions,
-            id_column,
-            title_column,
-            user_column,
-            item_column,
-        } => tailor_cli::data::check(&tailor_cli::data::CheckArgs {
-            catalog,
-            interactions,
-            catalog_columns: tailor_data::CatalogColumns {
-                id: id_column,
-                title: title_column,
-                ..Default::default()
-            },
-            interaction_columns: tailor_data::InteractionColumns {
-                user: user_column,
-                item: item_column,
-                ..Default::default()
-            },
-        }),
+        Command::CheckData { shop } => tailor_cli::data::check(&shop),
         Command::Recommend {
             bundle,
             queries,

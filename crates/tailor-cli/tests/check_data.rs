@@ -1,17 +1,16 @@
-//! Shop data with a malformed row stops with the file and line, before anything is trained.
+//! `tailor check-data --shop DIR`: a clean shop is summarised, a shop with a problem stops with
+//! the file and line, before anything is trained.
 
+use std::path::Path;
 use std::process::Command;
 
-fn check(files: &[(&str, &str)]) -> (bool, String, String) {
-    let temp = tempfile::tempdir().unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tailor"));
-    command.arg("check-data");
-    for (flag, (name, contents)) in ["--catalog", "--interactions"].iter().zip(files) {
-        let path = temp.path().join(name);
-        std::fs::write(&path, contents).unwrap();
-        command.arg(flag).arg(path);
-    }
-    let output = command.output().unwrap();
+fn check_dir(dir: &Path) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .arg("check-data")
+        .arg("--shop")
+        .arg(dir)
+        .output()
+        .unwrap();
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -19,48 +18,97 @@ fn check(files: &[(&str, &str)]) -> (bool, String, String) {
     )
 }
 
+/// A shop folder with these files (name, contents).
+fn check(files: &[(&str, &str)]) -> (bool, String, String) {
+    let temp = tempfile::tempdir().unwrap();
+    for (name, contents) in files {
+        std::fs::write(temp.path().join(name), contents).unwrap();
+    }
+    check_dir(temp.path())
+}
+
 #[test]
-fn clean_files_are_summarised() {
-    let (ok, stdout, _) = check(&[
+fn a_clean_shop_is_summarised() {
+    let (ok, stdout, stderr) = check(&[
         (
-            "shop.csv",
-            "item_id,title\n1,Linen dress\n2,\"Wool coat, \"\"long\"\"\"\n",
+            "catalog.csv",
+            "id,title,colour\n1,Linen dress,white\n2,\"Wool coat, \"\"long\"\"\",grey\n",
         ),
         (
-            "log.jsonl",
-            "{\"user_id\":\"a\",\"item_id\":\"1\"}\n{\"user_id\":\"b\",\"item_id\":\"2\"}\n",
+            "events.jsonl",
+            "{\"user\":\"a\",\"item\":\"1\",\"event\":\"view\",\"time\":1700000000}\n\
+             {\"user\":\"b\",\"item\":\"2\",\"event\":\"cart\",\"time\":\"2024-05-01T12:00:00Z\"}\n\
+             {\"user\":\"b\",\"item\":\"gone\",\"event\":\"view\",\"time\":1700000001}\n",
         ),
     ]);
-    assert!(ok);
-    assert!(stdout.contains("2 items"), "{stdout}");
-    assert!(stdout.contains("2 interactions by 2 users"), "{stdout}");
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("catalog.csv: 2 items"), "{stdout}");
+    assert!(stdout.contains("attributes: colour"), "{stdout}");
+    assert!(
+        stdout.contains("events.jsonl: 3 rows, 2 events kept (view 1, cart 1)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 row names an item not in the catalog, skipped (e.g. \"gone\")"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("users: 2"), "{stdout}");
+    assert!(
+        stdout.contains("not there (optional): queries, reviews, outfits"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_example_shop_is_summarised() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/shop");
+    let (ok, stdout, stderr) = check_dir(&fixture);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("catalog.csv: 30 items, 30 with a picture"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("events.csv: 441 rows, 438 events kept"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("outfits.csv: 78 rows, 20 outfits"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("users: 10"), "{stdout}");
+    assert!(stdout.contains("every optional file is there"), "{stdout}");
 }
 
 #[test]
 fn a_malformed_row_names_file_and_line() {
-    let (ok, _, stderr) = check(&[("shop.csv", "item_id,title\n1,Linen dress\n2\n")]);
+    let (ok, _, stderr) = check(&[("catalog.csv", "id,title\n1,Linen dress\n2\n")]);
     assert!(!ok);
-    assert!(stderr.contains("shop.csv:3"), "{stderr}");
+    assert!(stderr.contains("catalog.csv:3"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]
-fn an_unknown_item_in_the_log_names_file_and_line() {
+fn an_unknown_item_under_fail_names_file_and_line() {
     let (ok, _, stderr) = check(&[
-        ("shop.tsv", "item_id\ttitle\n1\tLinen dress\n"),
-        ("log.csv", "user_id,item_id\na,1\nb,99\n"),
+        ("catalog.tsv", "id\ttitle\n1\tLinen dress\n2\tWool coat\n"),
+        (
+            "events.csv",
+            "user,item,event,time\na,1,view,1\nb,99,view,2\n",
+        ),
+        ("tailor.toml", "unknown_items = \"fail\"\n"),
     ]);
     assert!(!ok);
-    assert!(stderr.contains("log.csv:3"), "{stderr}");
-    assert!(stderr.contains("99"), "{stderr}");
+    assert!(stderr.contains("events.csv:3"), "{stderr}");
+    assert!(stderr.contains("\"99\""), "{stderr}");
 }
 
 #[test]
 fn broken_json_names_file_and_line() {
     let (ok, _, stderr) = check(&[(
-        "shop.jsonl",
-        "{\"item_id\":\"1\",\"title\":\"a\"}\n{\"item_id\":\n",
+        "catalog.jsonl",
+        "{\"id\":\"1\",\"title\":\"a\"}\n{\"id\":\n",
     )]);
     assert!(!ok);
-    assert!(stderr.contains("shop.jsonl:2"), "{stderr}");
+    assert!(stderr.contains("catalog.jsonl:2"), "{stderr}");
 }

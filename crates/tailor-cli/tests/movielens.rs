@@ -9,6 +9,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
+#[path = "../../../tests/quality.rs"]
+mod quality;
+
 fn ndcg(results: &Value, key: &str) -> f64 {
     results
         .as_array()
@@ -30,7 +33,8 @@ fn eval(json: &std::path::Path, epochs: &str) -> std::process::Output {
             "--epochs",
             epochs,
         ])
-        .args(["--examples-per-epoch", "30000", "--json"])
+        .args(["--examples-per-epoch", "30000"])
+        .args(["--seed", &quality::seed(0).to_string(), "--json"])
         .arg(json)
         .output()
         .expect("start tailor")
@@ -76,14 +80,31 @@ fn movielens_100k_comparison() {
         );
     }
     let courier = ndcg(models, "courier");
-    assert!(courier > 1.2 * ndcg(models, "bpr_mf"), "{stdout}");
-    assert!(courier > 1.5 * ndcg(models, "popularity"), "{stdout}");
-    assert!(courier > ndcg(models, "content"), "{stdout}");
+    let vs = |name: &str, bound: f64| {
+        quality::check(
+            &format!("ML-100k COURIER NDCG@10 vs {name}"),
+            courier,
+            ">",
+            bound,
+        )
+    };
+    assert!(vs("1.2 x BPR-MF", 1.2 * ndcg(models, "bpr_mf")), "{stdout}");
+    assert!(
+        vs("1.5 x popularity", 1.5 * ndcg(models, "popularity")),
+        "{stdout}"
+    );
+    assert!(vs("content", ndcg(models, "content")), "{stdout}");
 
     let text = &report["text_and_history"];
     let both = ndcg(text, "both");
+    let alone = ndcg(text, "request").max(ndcg(text, "history"));
     assert!(
-        both > ndcg(text, "request") && both > ndcg(text, "history"),
+        quality::check(
+            "ML-100k request + history NDCG@10 vs the better alone",
+            both,
+            ">",
+            alone
+        ),
         "{stdout}"
     );
     assert_eq!(ndcg(text, "history"), courier);

@@ -10,6 +10,9 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+#[path = "../../../tests/quality.rs"]
+mod quality;
+
 fn tailor(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tailor"))
         .args(args)
@@ -43,7 +46,9 @@ fn synthetic_outfit_comparison_meets_its_goals_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("outfits.json");
     let json_arg = json.to_str().unwrap();
-    let stdout = check(&tailor(&["outfits", "--quick", "--json", json_arg]));
+    let seed = quality::seed(0).to_string();
+    let args = ["outfits", "--quick", "--seed", &seed, "--json", json_arg];
+    let stdout = check(&tailor(&args));
     assert!(stdout.contains("SYNTHETIC"), "{stdout}");
     let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(report["synthetic"], true);
@@ -52,24 +57,34 @@ fn synthetic_outfit_comparison_meets_its_goals_and_resumes() {
     let (relaxed, binary) = (auc(&report, "fhn_relaxed"), auc(&report, "fhn_binary"));
     eprintln!("{stdout}");
     assert!(
-        (relaxed - binary).abs() <= 0.01,
+        quality::check(
+            "outfits (synthetic) |relaxed - binary| AUC",
+            (relaxed - binary).abs(),
+            "<=",
+            0.01
+        ),
         "binary {binary} vs relaxed {relaxed}"
     );
     assert!(
-        binary > 0.75,
+        quality::check("outfits (synthetic) binary AUC", binary, ">", 0.75),
         "binary AUC {binary}: the model learnt little"
     );
     for other in ["preference_only", "compatibility_only", "bpr_mf"] {
         let theirs = auc(&report, other);
         assert!(
-            binary > theirs,
+            quality::check(
+                &format!("outfits (synthetic) binary AUC vs {other}"),
+                binary,
+                ">",
+                theirs
+            ),
             "FHN {binary} does not beat {other} {theirs}"
         );
     }
     assert!(report["catalog"]["shrink"].as_f64().unwrap() >= 16.0);
 
     // A second run finds every training finished and reports the same figures.
-    let again = check(&tailor(&["outfits", "--quick", "--json", json_arg]));
+    let again = check(&tailor(&args));
     assert_eq!(again, stdout);
 }
 
@@ -110,6 +125,8 @@ fn user_id_codes_learn_movielens_preferences() {
         "ml-100k",
         "--epochs",
         "10",
+        "--seed",
+        &quality::seed(0).to_string(),
         "--json",
         json.to_str().unwrap(),
     ]));
@@ -129,7 +146,12 @@ fn user_id_codes_learn_movielens_preferences() {
     // Short training: the codes must carry real preference signal, not match BPR-MF (the
     // README has the full MovieLens-1M comparison).
     assert!(
-        fhn >= 0.5 * bpr,
+        quality::check(
+            "ML-100k FHN codes NDCG@10 vs 0.5 x BPR-MF",
+            fhn,
+            ">=",
+            0.5 * bpr
+        ),
         "FHN codes NDCG@10 {fhn} against BPR-MF {bpr}"
     );
 }

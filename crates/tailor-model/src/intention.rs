@@ -368,7 +368,8 @@ mod tests {
     #[test]
     fn the_reconstruction_loss_falls_when_there_is_something_to_learn() {
         let device = Device::flex().autodiff();
-        device.seed(11);
+        // The seed audit (`cargo xtask seeds`, tests/quality.rs) retrains it with other seeds.
+        device.seed(std::env::var("TAILOR_TEST_SEED").map_or(11, |s| s.parse().expect("a seed")));
         let (items, dim, clusters) = (12usize, 8usize, 3usize);
         let mut embeddings = burn::nn::EmbeddingConfig::new(items, dim).init(&device);
         let mut optimizer = AdamConfig::new().init();
@@ -399,6 +400,11 @@ mod tests {
             losses.push(epoch);
         }
         let (first, last) = (losses[0], losses[losses.len() - 1]);
+        eprintln!("quality: COURIER toy reconstruction loss, last: {last:.4} < 0.1000");
+        eprintln!(
+            "quality: COURIER toy reconstruction loss, last vs 0.2 x first: {last:.4} < {:.4}",
+            0.2 * first
+        );
         assert!(
             last < 0.2 * first && last < 0.1,
             "loss went from {first} to {last}"

@@ -9,6 +9,9 @@ use tailor_train::visual::{
     CLASS_ONLY, CLASSIFICATION, COURIER, VisualConfig, generate_world, run_visual_experiment,
 };
 
+#[path = "../../../tests/quality.rs"]
+mod quality;
+
 #[test]
 fn the_world_is_a_function_of_its_seed() {
     let images = FashionMnist::load().unwrap();
@@ -35,7 +38,8 @@ fn the_world_is_a_function_of_its_seed() {
 fn behaviour_pretrained_features_beat_class_pretrained_ones() {
     let images = FashionMnist::load().unwrap();
     let started = Instant::now();
-    let report = run_visual_experiment(&VisualConfig::quick(), &images).unwrap();
+    let config = VisualConfig::quick().with_seed(quality::seed(0));
+    let report = run_visual_experiment(&config, &images).unwrap();
     eprintln!(
         "{}\nquick run: {:.1} s",
         serde_json::to_string_pretty(&report).unwrap(),
@@ -52,15 +56,28 @@ fn behaviour_pretrained_features_beat_class_pretrained_ones() {
     };
     let (class_only, classification, courier) =
         (auc(CLASS_ONLY), auc(CLASSIFICATION), auc(COURIER));
+    let vs = |name: &str, theirs: f64| {
+        quality::check(
+            &format!("Fashion-MNIST (synthetic shoppers) COURIER click AUC vs {name} + 0.015"),
+            courier,
+            ">",
+            theirs + 0.015,
+        )
+    };
     assert!(
-        courier > classification + 0.015,
+        vs("classification", classification),
         "COURIER {courier:.3} vs classification {classification:.3}"
     );
     assert!(
-        courier > class_only + 0.015,
+        vs("class only", class_only),
         "COURIER {courier:.3} vs class only {class_only:.3}"
     );
-    assert!(report.classification.test_accuracy > 0.7);
+    assert!(quality::check(
+        "Fashion-MNIST classifier test accuracy",
+        report.classification.test_accuracy,
+        ">",
+        0.7
+    ));
     let losses = &report.courier.epoch_losses;
     assert!(losses.last().unwrap() < losses.first().unwrap());
 }

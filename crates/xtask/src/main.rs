@@ -6,6 +6,7 @@
 
 mod bench;
 mod fingerprint;
+mod seeds;
 mod setup;
 mod wasm;
 
@@ -48,6 +49,15 @@ enum Task {
         #[arg(long, default_value_t = 8080)]
         port: u16,
     },
+    /// Retrain the model of every test that asserts a model's quality with each seed, run those
+    /// tests, and tabulate every asserted figure by seed.
+    Seeds {
+        #[arg(long, value_delimiter = ',', default_values_t = [0, 1, 2, 3, 4])]
+        seeds: Vec<u64>,
+        /// Only the Rust tests, or only the browser tests (default: both).
+        #[arg(long, value_enum)]
+        only: Option<seeds::Part>,
+    },
     /// Run the native criterion benchmarks and the browser benchmark page.
     Bench {
         /// Which benchmarks to run (default: both).
@@ -83,6 +93,7 @@ fn main() -> Result<()> {
         }
         Task::Test => test(&root)?,
         Task::Demo { port } => demo(&root, port)?,
+        Task::Seeds { seeds, only } => seeds::audit(&root, &seeds, only)?,
         Task::Bench { only } => bench(&root, only)?,
     }
     Ok(())
@@ -115,11 +126,7 @@ fn test(root: &Path) -> Result<()> {
     // full one takes 20 minutes to train from scratch. Its folder is named after its options and
     // the code that trains it, so a second test run of the same code resumes it (skipping every
     // epoch), and any change trains a new one rather than testing a model of older code.
-    let test_run = kept_run(
-        root,
-        "test-run",
-        &["--subset", "120,15", "--epochs", "20", "--quiet"],
-    )?;
+    let test_run = kept_run(root, "test-run", TEST_BUNDLE_OPTIONS)?;
     step("training the browser tests' bundle on 120 items of the reviews");
     let test_bundle = train_and_export(&tailor, &test_run.dir, &test_run.options)?;
     step("preparing the benchmark page's smoke test (bundles and the transformers.js model)");
@@ -147,6 +154,9 @@ fn test(root: &Path) -> Result<()> {
         .arg("--test")
         .args(&files))
 }
+
+/// `tailor train` options of the browser tests' bundle.
+const TEST_BUNDLE_OPTIONS: &[&str] = &["--subset", "120,15", "--epochs", "20", "--quiet"];
 
 /// `tailor train --resume` into `run_dir` (with `extra` arguments), then eval and export the
 /// static bundle to `run_dir/bundle`, which it returns.
@@ -286,14 +296,14 @@ fn workspace_root() -> PathBuf {
 }
 
 /// A training run kept in the target directory between invocations.
-struct KeptRun {
+struct KeptRun<'a> {
     dir: PathBuf,
-    options: Vec<&'static str>,
+    options: Vec<&'a str>,
 }
 
 /// The run folder for `tailor train` with `options`, named by the code and options that shape
 /// it (see `fingerprint`); other runs of the same prefix are removed.
-fn kept_run(root: &Path, prefix: &str, options: &[&'static str]) -> Result<KeptRun> {
+fn kept_run<'a>(root: &Path, prefix: &str, options: &[&'a str]) -> Result<KeptRun<'a>> {
     let rustc =
         output_of(Command::new(env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())).arg("-vV"))
             .context("cannot run `rustc -vV`")?;
