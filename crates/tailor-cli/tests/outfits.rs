@@ -1,7 +1,7 @@
 //! `tailor outfits` end to end: Fashion Hash Net on SYNTHETIC outfits over real Fashion-MNIST
 //! pictures (the generator's quick size), against its float-embedding version, its one-term
 //! ablations and BPR-MF over outfits, all scored on the same held-out lists. It checks the
-//! issue's goals (binary codes as good as relaxed ones within 0.01 AUC, the full model ahead of
+//! goals (binary codes as good as relaxed ones within 0.01 AUC, the full model ahead of
 //! every comparison, a 16x smaller catalog), that a second run resumes every training with
 //! identical figures, and that a malformed outfit CSV is refused with its line number. The
 //! user-id variant runs on MovieLens-100k single-item "outfits" against BPR-MF.

@@ -1,6 +1,6 @@
 //! Personalization from behaviour, evaluated on real histories (MovieLens): COURIER pretraining
 //! of the item tower, then the WhisperLite head z = MLP([q ; u]) on top, against the baselines
-//! the issue names, in one run.
+//! (popularity, BPR-MF, content, ids, tower), in one run.
 //!
 //! Protocol (leave-last-out): per user, the last interaction is the test target and the one
 //! before it the validation target; everything earlier is training history. Each target is

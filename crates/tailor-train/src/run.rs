@@ -126,7 +126,7 @@ impl Variant {
                 .with_seed(options.seed);
         match self {
             Variant::LinearMinilm => {
-                // The linear baseline: no hidden layers, item-balanced sampling.
+                // The linear research baseline: no hidden layers, item-balanced sampling.
                 let mut config = config.with_balance(0.0);
                 config.model.hidden = 0;
                 config
@@ -271,7 +271,8 @@ pub struct QuantizationResult {
 pub struct EvalReport {
     pub test_queries: usize,
     pub catalog_items: usize,
-    /// The protocol first (candidates: items with >= 10 reviews), then the whole catalog.
+    /// The published baselines' protocol first (candidates: items with >= 10 reviews), then the
+    /// whole catalog.
     pub protocols: Vec<ProtocolResult>,
     pub static_encoder: StaticEncoderInfo,
     pub training: Vec<TrainingSummary>,
