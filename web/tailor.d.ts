@@ -119,13 +119,24 @@ export interface Manifest {
   [key: string]: unknown;
 }
 
+/** One product card's data. Every string is shop data: render it as text, and check `url`
+ * and `image` schemes before using them as links or sources. */
 export interface CatalogItem {
   id: string;
   title: string;
+  /** The last step of the category path; "" when unknown. */
   class: string;
-  department: string;
-  division: string;
-  reviews: number;
+  /** The category path, broadest first. */
+  category: string[];
+  /** An absolute URL, or a path relative to the bundle folder; "" without a picture. */
+  image: string;
+  price: number | null;
+  /** ISO 4217 code; "" when the shop gives none. */
+  currency: string;
+  /** The product page; "" without one. */
+  url: string;
+  /** A short quote from the item's training reviews, if any. */
+  highlight: string | null;
 }
 
 export interface RecommendRequest {

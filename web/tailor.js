@@ -60,7 +60,7 @@ export class Tailor {
     this.device = '';
     /** The bundle's manifest.json. */
     this.manifest = null;
-    /** The catalog, in bundle order: [{id, title, class, department, division, reviews}]. */
+    /** The catalog, in bundle order: [{id, title, class, category, image, price, currency, url, highlight}]. */
     this.items = [];
     /** The outfit catalog, in code order: [{id, title, slot, class, index}]; [] without an outfit model. */
     this.outfitItems = [];

@@ -115,19 +115,60 @@ function clearError() {
 // ---------------------------------------------------------------------------------------------
 // Catalog
 
+/** A picture path from the bundle: an http(s) URL, or a path relative to the bundle folder;
+ * anything else (javascript:, data:, a path that climbs out) shows no picture. */
+function pictureUrl(image) {
+  if (!image) return null;
+  try {
+    const url = new URL(image, new URL(bundle, location.href));
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** "€49.00" where the currency code is one the browser knows, else "49.00 XYZ". */
+function formatPrice(price, currency) {
+  if (typeof price !== 'number' || !Number.isFinite(price)) return null;
+  if (currency) {
+    try {
+      return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(price);
+    } catch {
+      return `${price.toFixed(2)} ${currency}`;
+    }
+  }
+  return price.toFixed(2);
+}
+
 function itemCard(item, { score, because = [] } = {}) {
   const li = el('li');
   const button = el('button', 'item');
   button.type = 'button';
   button.dataset.id = item.id;
+  const picture = pictureUrl(item.image);
+  if (picture) {
+    const img = el('img', 'picture');
+    img.loading = 'lazy';
+    img.alt = '';
+    img.src = picture;
+    button.append(img);
+  }
   button.append(el('span', 'title', item.title));
+  if (item.highlight) button.append(el('span', 'highlight', `\u201c${item.highlight}\u201d`));
   const meta = el('span', 'item-meta');
   meta.append(el('span', 'class', item.class || 'Unclassified'));
+  const price = formatPrice(item.price, item.currency);
+  if (price) meta.append(el('span', 'price', price));
   if (score !== undefined) meta.append(el('span', 'score', score.toFixed(3)));
-  else if (item.department) meta.append(el('span', 'department', item.department));
   button.append(meta);
   if (because.length > 0) button.append(becauseLine(because));
   li.append(button);
+  if (/^https?:\/\//i.test(item.url ?? '')) {
+    const link = el('a', 'product-link', 'View product');
+    link.href = item.url;
+    link.rel = 'noopener noreferrer';
+    li.append(link);
+  }
   return li;
 }
 

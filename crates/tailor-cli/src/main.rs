@@ -32,6 +32,12 @@ enum Encoder {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum Dataset {
+    /// Women's E-Commerce Clothing Reviews: catalog and reviews.
+    WomensClothing,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Encoding {
     F16,
     Int8,
@@ -39,23 +45,35 @@ enum Encoding {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train WhisperLite (MiniLM and static-encoder queries) and the linear baseline on the
-    /// Women's Clothing reviews, checkpointing every epoch.
+    /// Train on a shop folder: WhisperLite (MiniLM and static-encoder queries) on its search
+    /// log and reviews, its history heads on its sessions, checkpointing every epoch. Says at
+    /// the start, and in RUN/run.json, what each part trains from.
     Train {
+        /// The shop folder (see "Bring your own shop" in the README; `tailor import` writes
+        /// the public data sets as shops).
+        #[arg(long)]
+        shop: PathBuf,
         /// Run folder for checkpoints and run.json.
         #[arg(long)]
         out: PathBuf,
         #[arg(long, default_value_t = 12)]
         epochs: usize,
-        /// Seed of the split, the initial weights and the sampling.
+        /// Seed of the initial weights and the sampling.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Seed of the held-out requests (fixed by default, so that training seeds are compared
+        /// on the same test requests).
+        #[arg(long, default_value_t = 0)]
+        split_seed: u64,
+        /// Items with at least this many requests hold one out for test and one for validation.
+        #[arg(long, default_value_t = 10)]
+        min_requests: usize,
+        /// A quick outfit model (small synthetic set, fewer epochs), for tests.
+        #[arg(long)]
+        quick: bool,
         /// Continue a run that was stopped; finished epochs are kept.
         #[arg(long)]
         resume: bool,
-        /// Quick runs: only the ITEMS most reviewed items, each with at most REVIEWS reviews.
-        #[arg(long, value_name = "ITEMS,REVIEWS", value_parser = parse_subset)]
-        subset: Option<[usize; 2]>,
         /// Package and embedding cache (default: $TAILOR_CACHE or ~/.cache/tailor).
         #[arg(long)]
         cache: Option<PathBuf>,
@@ -108,6 +126,18 @@ enum Command {
         /// An eval report whose figures go into the manifest.
         #[arg(long)]
         report: Option<PathBuf>,
+        #[arg(long)]
+        cache: Option<PathBuf>,
+    },
+    /// Write a public data set as a shop folder, for `tailor train --shop`.
+    Import {
+        #[arg(value_enum)]
+        dataset: Dataset,
+        #[arg(long)]
+        out: PathBuf,
+        /// Quick runs: only the ITEMS most reviewed items, each with at most REVIEWS reviews.
+        #[arg(long, value_name = "ITEMS,REVIEWS", value_parser = parse_subset)]
+        subset: Option<[usize; 2]>,
         #[arg(long)]
         cache: Option<PathBuf>,
     },
@@ -233,22 +263,38 @@ fn parse_subset(value: &str) -> Result<[usize; 2], String> {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Train {
+            shop,
             out,
             epochs,
             seed,
+            split_seed,
+            min_requests,
+            quick,
             resume,
-            subset,
             cache,
             quiet,
         } => tailor_cli::train::train(&TrainArgs {
+            shop,
             out,
             epochs,
             seed,
+            split_seed,
+            min_requests,
+            quick,
             resume,
-            subset,
             cache,
             quiet,
         }),
+        Command::Import {
+            dataset: Dataset::WomensClothing,
+            out,
+            subset,
+            cache,
+        } => tailor_cli::data::import_womens_clothing(
+            &out,
+            subset,
+            &cache.unwrap_or_else(PackageCache::default_root),
+        ),
         Command::Eval {
             run,
             movielens,

@@ -14,11 +14,14 @@ use tailor_train::run::{self, RunOptions};
 use tailor_train::whisper::progress_bar;
 
 pub struct TrainArgs {
+    pub shop: PathBuf,
     pub out: PathBuf,
     pub epochs: usize,
     pub seed: u64,
+    pub split_seed: u64,
+    pub min_requests: usize,
+    pub quick: bool,
     pub resume: bool,
-    pub subset: Option<[usize; 2]>,
     pub cache: Option<PathBuf>,
     pub quiet: bool,
 }
@@ -39,8 +42,16 @@ struct Console {
 
 impl Stages for Console {
     fn stage(&self, name: &str) -> ProgressBar {
-        eprintln!("{name}");
+        if !self.quiet {
+            eprintln!("{name}");
+        }
         progress_bar(self.quiet)
+    }
+
+    fn note(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("{message}");
+        }
     }
 }
 
@@ -49,13 +60,18 @@ fn cache_root(cache: Option<&Path>) -> PathBuf {
 }
 
 pub fn train(args: &TrainArgs) -> Result<()> {
+    let shop = std::path::absolute(&args.shop)
+        .with_context(|| format!("resolving {}", args.shop.display()))?;
     let options = RunOptions {
+        shop,
         seed: args.seed,
+        split_seed: args.split_seed,
         epochs: args.epochs,
-        subset: args.subset,
+        min_requests: args.min_requests,
+        quick: args.quick,
     };
     let started = Instant::now();
-    run::train_run(
+    let (_, sources) = run::train_run(
         &args.out,
         &options,
         args.resume,
@@ -64,6 +80,10 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         args.quiet,
     )
     .with_context(|| format!("training into {}", args.out.display()))?;
+    println!(
+        "{} items; requests: {}\npersonalization: {}\noutfits: {}",
+        sources.items, sources.requests_note, sources.personalization_note, sources.outfits_note
+    );
     println!(
         "trained in {:.0} s; checkpoints in {}",
         started.elapsed().as_secs_f64(),
@@ -74,10 +94,11 @@ pub fn train(args: &TrainArgs) -> Result<()> {
 
 pub fn eval(run_dir: &Path, json: &Path, plots: Option<&Path>, cache: Option<&Path>) -> Result<()> {
     let console = Console { quiet: true };
-    let (options, prepared) = run::load_run(run_dir, &cache_root(cache), &console)
+    let (run_file, prepared) = run::load_run(run_dir, &cache_root(cache), &console)
         .with_context(|| format!("loading the run in {}", run_dir.display()))?;
     let plots = plots.map_or_else(|| run_dir.join("plots"), Path::to_path_buf);
-    let report = run::eval_run(run_dir, &options, &prepared, &plots)?;
+    let report = run::eval_run(run_dir, &run_file, &prepared, &plots)?;
+    println!("requests: {}\n", report.sources.requests_note);
     println!("{} test requests\n", report.test_queries);
     for protocol in &report.protocols {
         println!("## {}: {}\n", protocol.name, protocol.description);
@@ -120,7 +141,7 @@ pub fn eval(run_dir: &Path, json: &Path, plots: Option<&Path>, cache: Option<&Pa
 
 pub fn export(args: &ExportArgs) -> Result<()> {
     let console = Console { quiet: true };
-    let (options, prepared) =
+    let (run_file, prepared) =
         run::load_run(&args.run, &cache_root(args.cache.as_deref()), &console)
             .with_context(|| format!("loading the run in {}", args.run.display()))?;
     let metrics = match &args.report {
@@ -134,7 +155,7 @@ pub fn export(args: &ExportArgs) -> Result<()> {
     };
     let manifest = run::export_run(
         &args.run,
-        &options,
+        &run_file.options,
         &prepared,
         &args.out,
         args.encoder,

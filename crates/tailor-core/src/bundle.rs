@@ -180,22 +180,33 @@ pub enum EmbeddingEncoding {
     Int8,
 }
 
-/// One catalog item as `items.json` describes it to the page.
+/// One catalog item as `items.json` describes it to the page: enough for a product card. Every
+/// text comes from shop data and is untrusted, so pages must render it as text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BundleItem {
     /// The shop's item id, as the page and the history know it.
     pub id: String,
-    /// Display text; untrusted (it comes from shop data), so pages must render it as text.
     pub title: String,
-    /// The item's type (its class in the clothing data); "" when unknown.
+    /// The item's type (the last step of its category path); "" when unknown.
     pub class: String,
+    /// The category path, broadest first, e.g. ["Women", "Dresses"].
     #[serde(default)]
-    pub department: String,
+    pub category: Vec<String>,
+    /// A picture the page can load: an absolute URL, or a path relative to the bundle folder
+    /// (export copies the shop's pictures into `images/` beside the bundle); "" without one.
     #[serde(default)]
-    pub division: String,
-    /// How many training reviews describe the item.
+    pub image: String,
     #[serde(default)]
-    pub reviews: usize,
+    pub price: Option<f64>,
+    /// ISO 4217 code, e.g. "EUR"; "" when the shop gives none.
+    #[serde(default)]
+    pub currency: String,
+    /// The product page; "" without one.
+    #[serde(default)]
+    pub url: String,
+    /// A short quote about the item from its training reviews, if it has any.
+    #[serde(default)]
+    pub highlight: Option<String>,
 }
 
 /// One file of the bundle as the manifest records it.

@@ -72,6 +72,8 @@ pub enum DataError {
     },
     #[error("cannot generate synthetic outfits: {message}")]
     SyntheticOutfits { message: String },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: csv::Error },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -83,5 +85,10 @@ impl DataError {
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
         move |source| Self::Io { path, source }
+    }
+
+    pub(crate) fn write(path: impl Into<PathBuf>) -> impl FnOnce(csv::Error) -> Self {
+        let path = path.into();
+        move |source| Self::Write { path, source }
     }
 }

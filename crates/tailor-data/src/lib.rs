@@ -12,6 +12,7 @@
 mod error;
 mod fashion_mnist;
 mod fetch;
+pub mod import;
 mod movielens;
 mod outfits;
 mod reviews;

@@ -1004,3 +1004,105 @@ fn other_bad_values_name_their_line() {
     assert!(matches!(error, ShopError::OutfitUsers { .. }), "{shown}");
     assert_eq!(place(&error), Some(Place::Line(3)));
 }
+
+#[test]
+fn the_example_shops_outfits_are_its_own_items_with_thumbnails_of_their_pictures() {
+    let shop = Shop::open(fixture()).unwrap();
+    let outfits = shop
+        .outfit_data()
+        .unwrap()
+        .expect("the example shop has outfits");
+    assert!(!outfits.data.synthetic);
+    assert!(outfits.pictures);
+    // Every item with a slot, by id, in catalog order.
+    let slotted: Vec<&str> = shop
+        .catalog
+        .items
+        .iter()
+        .filter(|item| !item.slot.is_empty())
+        .map(|item| item.id.as_str())
+        .collect();
+    let ids: Vec<&str> = outfits.data.items.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(ids, slotted);
+    for (item, &position) in outfits.data.items.iter().zip(&outfits.catalog_index) {
+        let entry = &shop.catalog.items[position as usize];
+        assert_eq!(item.id, entry.id);
+        assert_eq!(outfits.slots[item.slot], entry.slot);
+        assert_eq!(
+            Some(&outfits.classes[item.class]),
+            entry.category.last(),
+            "{}",
+            item.id
+        );
+    }
+    // The shop's five slots, top, bottom and shoes in every look (required) first.
+    assert_eq!(
+        outfits.slots,
+        ["top", "bottom", "shoes", "bag", "outerwear"].map(String::from)
+    );
+    assert!(outfits.required >= 1);
+    // Thumbnails are 28 x 28 grey, one per item, and differ between pictures.
+    assert_eq!(outfits.data.pixels.len(), ids.len() * 784);
+    let first = &outfits.data.pixels[..784];
+    assert!(first.iter().any(|&p| p != first[0]), "a flat thumbnail");
+    assert_ne!(first, &outfits.data.pixels[784..2 * 784]);
+    // 20 outfits, each with its shopper; every item index inside the outfit catalog.
+    assert_eq!(outfits.data.outfits.len(), 20);
+    assert!(outfits.data.users >= 2);
+    for entry in &outfits.data.outfits {
+        assert!(entry.outfit.len() >= 2);
+        assert!(entry.outfit.items().all(|i| i < ids.len()));
+        assert!((entry.user as usize) < outfits.data.users);
+    }
+}
+
+#[test]
+fn outfits_in_more_slots_than_the_model_has_are_refused() {
+    let catalog: &[u8] = b"id,title,slot\na,A,s1\nb,B,s2\nc,C,s3\nd,D,s4\ne,E,s5\nf,F,s6\n";
+    let outfits: &[u8] = b"outfit,item\no1,a\no1,b\no1,c\no2,d\no2,e\no2,f\n";
+    let dir = shop(&[("catalog.csv", catalog), ("outfits.csv", outfits)]);
+    let shop = Shop::open(dir.path()).unwrap();
+    let error = shop.outfit_data().unwrap_err();
+    assert!(
+        matches!(&error, ShopError::TooManySlots { slots, max: 5, .. } if slots.len() == 6),
+        "{error}"
+    );
+    assert!(error.to_string().contains("6 slots"), "{error}");
+}
+
+#[test]
+fn a_picture_that_does_not_decode_is_named_with_its_item() {
+    // A PNG signature followed by garbage: the header check passes, decoding does not.
+    let mut broken = b"\x89PNG\r\n\x1a\n".to_vec();
+    broken.extend_from_slice(&[7u8; 64]);
+    let catalog: &[u8] = b"id,title,slot,image\na,Shirt,top,a.png\nb,Jeans,bottom,b.png\n";
+    let dir = shop(&[
+        ("catalog.csv", catalog),
+        ("outfits.csv", b"outfit,item\no1,a\no1,b\n"),
+        ("images/a.png", &broken),
+    ]);
+    picture(dir.path(), "b.png", [10, 20, 30]);
+    match Shop::open(dir.path()) {
+        Ok(shop) => {
+            let error = shop.outfit_data().unwrap_err();
+            assert!(
+                matches!(&error, ShopError::UndecodablePicture { item, .. } if item == "a"),
+                "{error}"
+            );
+        }
+        // The reader's own header check may already refuse it; either way it is named.
+        Err(error) => assert!(matches!(error, ShopError::NotAPicture { .. }), "{error}"),
+    }
+}
+
+#[test]
+fn a_shop_without_outfits_has_no_outfit_data() {
+    let dir = shop(&[("catalog.csv", CATALOG)]);
+    assert!(
+        Shop::open(dir.path())
+            .unwrap()
+            .outfit_data()
+            .unwrap()
+            .is_none()
+    );
+}

@@ -1,125 +1,275 @@
-//! The Women's Clothing reviews arranged for text-request ranking: queries are reviews, items
-//! are `Clothing ID`s, and each item's text is built from its class names and its *training*
-//! reviews only. Held-out reviews reach nothing on the item side; `tests/leakage.rs` checks it.
+//! A shop arranged for text-request ranking: requests are the shop's search-log rows and
+//! reviews (or, with neither, pseudo-requests made of each item's own text), items are the
+//! catalog's, and each item's side is built from its catalog text and its *training* requests
+//! only. Held-out requests reach nothing on the item side; `tests/leakage.rs` checks it.
+//!
+//! The split rule, seeded and documented in the README: requests are grouped by item in
+//! catalog order (search-log rows first, then reviews, each in file order); every item with at
+//! least `min_requests` requests gives one, drawn by a seeded shuffle, to test and one to
+//! validation; everything else trains.
 
-use std::collections::BTreeMap;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tailor_data::shop::Shop;
 
-use tailor_data::{CatalogItem, Review, ReviewSplit, SplitConfig, catalog, split_reviews};
+/// Where a request comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestSource {
+    /// A search-log row: the query, and the item clicked or bought after it.
+    Query,
+    /// A review's title and text, as the shopper who wrote it would have asked.
+    Review,
+    /// The item's own text (title, category, attributes), for a shop with neither.
+    Pseudo,
+}
+
+/// One (request text, item) pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub text: String,
+    /// Catalog position.
+    pub item: usize,
+    pub source: RequestSource,
+    /// The shopper, for a search-log row that names one.
+    pub user: Option<u32>,
+    pub time_ms: Option<i64>,
+    /// A review's title and rating, the candidates for the item's highlight.
+    pub review_title: Option<String>,
+    pub rating: Option<f32>,
+}
+
+/// How the requests are split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitConfig {
+    /// Items with at least this many requests give one to test and one to validation.
+    pub min_requests: usize,
+    pub seed: u64,
+}
+
+impl Default for SplitConfig {
+    fn default() -> Self {
+        Self {
+            min_requests: 10,
+            seed: 0,
+        }
+    }
+}
+
+/// Indices into the request list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RequestSplit {
+    pub train: Vec<usize>,
+    pub valid: Vec<usize>,
+    pub test: Vec<usize>,
+}
 
 /// What the item side may know about one item.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemText {
-    pub item_id: i64,
-    /// "Division / Department / Class", e.g. "General / Dresses / Dresses".
-    pub class_text: String,
+    pub id: String,
+    /// What the item tower embeds: title, category path, attributes, description.
+    pub text: String,
+    /// The item's type: the last step of its category path, "" without one.
     pub class: String,
-    /// Indices into the review list, all from the training part of the split.
-    pub review_indices: Vec<usize>,
-    /// Title of the most helpful training review that has one (most positive feedback,
-    /// then the earliest row).
-    pub best_review_title: Option<String>,
+    /// Indices into the request list, all from the training part of the split.
+    pub request_indices: Vec<usize>,
+    /// The title of the best-rated training review that has one (then the earliest): a quote
+    /// the page may show beside the title.
+    pub highlight: Option<String>,
 }
 
-impl ItemText {
-    /// What a shopper sees: the class and the most helpful review title, both from the data.
-    pub fn display_title(&self) -> String {
-        match &self.best_review_title {
-            Some(title) => format!("{}: \u{201c}{}\u{201d}", self.class_or_item(), title),
-            None => self.class_or_item(),
-        }
-    }
-
-    fn class_or_item(&self) -> String {
-        if self.class.is_empty() {
-            format!("Item {}", self.item_id)
-        } else {
-            self.class.clone()
-        }
-    }
-}
-
-/// Reviews, their split and the catalog, with a dense index for every item.
-pub struct ReviewCorpus {
-    pub reviews: Vec<Review>,
-    pub split: ReviewSplit,
-    pub catalog: Vec<CatalogItem>,
+/// Requests, their split and the catalog's item texts, indexed by catalog position.
+pub struct ShopCorpus {
+    pub requests: Vec<Request>,
+    pub split: RequestSplit,
     pub items: Vec<ItemText>,
-    index_of: BTreeMap<i64, usize>,
 }
 
-impl ReviewCorpus {
-    pub fn new(reviews: Vec<Review>, config: &SplitConfig) -> Self {
-        let split = split_reviews(&reviews, config);
-        let catalog = catalog(&reviews);
-        let items = item_texts(&reviews, &split.train, &catalog);
-        let index_of = catalog
-            .iter()
-            .enumerate()
-            .map(|(index, item)| (item.item_id, index))
-            .collect();
+impl ShopCorpus {
+    pub fn new(shop: &Shop, config: &SplitConfig) -> Self {
+        let mut requests = Vec::with_capacity(shop.queries.len() + shop.reviews.len());
+        for query in &shop.queries {
+            requests.push(Request {
+                text: query.text.trim().to_string(),
+                item: query.item as usize,
+                source: RequestSource::Query,
+                user: query.user,
+                time_ms: query.time_ms,
+                review_title: None,
+                rating: None,
+            });
+        }
+        for review in &shop.reviews {
+            let text = match (review.title.trim(), review.text.trim()) {
+                ("", text) => text.to_string(),
+                (title, "") => title.to_string(),
+                (title, text) => format!("{title}. {text}"),
+            };
+            requests.push(Request {
+                text,
+                item: review.item as usize,
+                source: RequestSource::Review,
+                user: None,
+                time_ms: None,
+                review_title: Some(review.title.trim().to_string()).filter(|t| !t.is_empty()),
+                rating: review.rating,
+            });
+        }
+        requests.retain(|r| !r.text.is_empty());
+        let split = if requests.is_empty() {
+            // Nothing to learn requests from: each item's own text trains, and nothing is held
+            // out (the report says so; zero-shot MiniLM is the floor).
+            requests = shop
+                .catalog
+                .items
+                .iter()
+                .enumerate()
+                .map(|(item, entry)| Request {
+                    text: entry.text(),
+                    item,
+                    source: RequestSource::Pseudo,
+                    user: None,
+                    time_ms: None,
+                    review_title: None,
+                    rating: None,
+                })
+                .filter(|r| !r.text.is_empty())
+                .collect();
+            RequestSplit {
+                train: (0..requests.len()).collect(),
+                ..RequestSplit::default()
+            }
+        } else {
+            split_requests(&requests, shop.catalog.len(), config)
+        };
+        let items = item_texts(shop, &requests, &split.train);
         Self {
-            reviews,
+            requests,
             split,
-            catalog,
             items,
-            index_of,
         }
     }
 
-    /// Dense index of an item id (its position in `catalog` and `items`).
-    pub fn item_index(&self, item_id: i64) -> Option<usize> {
-        self.index_of.get(&item_id).copied()
+    /// Whether the requests are the items' own texts rather than the shop's logs.
+    pub fn pseudo(&self) -> bool {
+        self.requests
+            .first()
+            .is_some_and(|r| r.source == RequestSource::Pseudo)
     }
 
-    /// (request text, item index) for the given review indices.
-    pub fn queries(&self, indices: &[usize]) -> Vec<(String, usize)> {
-        indices
-            .iter()
-            .filter_map(|&i| {
-                let review = &self.reviews[i];
-                Some((review.request(), self.item_index(review.item_id)?))
-            })
-            .collect()
+    /// How many requests of each source there are.
+    pub fn count(&self, source: RequestSource) -> usize {
+        self.requests.iter().filter(|r| r.source == source).count()
     }
 
-    /// Training reviews per item, the popularity baseline's score.
+    /// Training requests per item, the popularity baseline's score.
     pub fn train_counts(&self) -> Vec<usize> {
-        self.items.iter().map(|i| i.review_indices.len()).collect()
+        self.items.iter().map(|i| i.request_indices.len()).collect()
     }
 }
 
-/// Item texts from the catalog and the given (training) review indices only.
-pub fn item_texts(reviews: &[Review], train: &[usize], catalog: &[CatalogItem]) -> Vec<ItemText> {
-    let mut by_item: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
-    for &index in train {
-        by_item
-            .entry(reviews[index].item_id)
-            .or_default()
-            .push(index);
+/// The seeded split (see the module doc). Items are visited in catalog order, so the same seed
+/// gives the same split on every machine.
+pub fn split_requests(requests: &[Request], items: usize, config: &SplitConfig) -> RequestSplit {
+    let mut by_item: Vec<Vec<usize>> = vec![Vec::new(); items];
+    for (index, request) in requests.iter().enumerate() {
+        if let Some(list) = by_item.get_mut(request.item) {
+            list.push(index);
+        }
     }
-    catalog
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let mut split = RequestSplit::default();
+    for mut indices in by_item.into_iter().filter(|l| !l.is_empty()) {
+        if indices.len() >= config.min_requests.max(2) {
+            indices.shuffle(&mut rng);
+            split.test.push(indices[0]);
+            split.valid.push(indices[1]);
+            split.train.extend_from_slice(&indices[2..]);
+        } else {
+            split.train.extend(indices);
+        }
+    }
+    split.train.sort_unstable();
+    split
+}
+
+/// Item texts from the catalog and the given (training) request indices only.
+fn item_texts(shop: &Shop, requests: &[Request], train: &[usize]) -> Vec<ItemText> {
+    let mut by_item: Vec<Vec<usize>> = vec![Vec::new(); shop.catalog.len()];
+    for &index in train {
+        if let Some(list) = by_item.get_mut(requests[index].item) {
+            list.push(index);
+        }
+    }
+    shop.catalog
+        .items
         .iter()
-        .map(|item| {
-            let review_indices = by_item.remove(&item.item_id).unwrap_or_default();
-            let best_review_title = review_indices
+        .zip(by_item)
+        .map(|(item, request_indices)| {
+            let highlight = request_indices
                 .iter()
-                .map(|&i| &reviews[i])
-                .filter(|r| !r.title.trim().is_empty())
-                .max_by_key(|r| (r.positive_feedback, std::cmp::Reverse(r.row)))
-                .map(|r| r.title.trim().to_string());
-            let class_text = [&item.division, &item.department, &item.class]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(" / ");
+                .filter_map(|&i| {
+                    let r = &requests[i];
+                    Some((r.review_title.as_deref()?, r.rating.unwrap_or(0.0), i))
+                })
+                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.2.cmp(&a.2)))
+                .map(|(title, _, _)| title.to_string());
             ItemText {
-                item_id: item.item_id,
-                class_text,
-                class: item.class.clone(),
-                review_indices,
-                best_review_title,
+                id: item.id.clone(),
+                text: item.text(),
+                class: item.category.last().cloned().unwrap_or_default(),
+                request_indices,
+                highlight,
             }
         })
         .collect()
+}
+
+/// Real shopper histories for the given requests, one list per request (oldest first): for a
+/// search-log row that names its shopper and time, the items of that shopper's events before
+/// it with a positive weight, the most recent `max_history`; empty for any other request.
+/// `None` when not one request has a history, so that the caller can say what it trains on
+/// instead.
+pub fn shopper_histories(
+    shop: &Shop,
+    requests: &[Request],
+    indices: &[usize],
+    max_history: usize,
+) -> Option<Vec<Vec<usize>>> {
+    if shop.events.rows.is_empty() || max_history == 0 {
+        return None;
+    }
+    let mut by_user: Vec<Vec<(i64, usize)>> = vec![Vec::new(); shop.users.len()];
+    for event in &shop.events.rows {
+        if shop.events.weight(event) > 0.0
+            && let Some(list) = by_user.get_mut(event.user as usize)
+        {
+            list.push((event.time_ms, event.item as usize));
+        }
+    }
+    for list in &mut by_user {
+        // Stable: events at the same instant keep their file order.
+        list.sort_by_key(|&(time, _)| time);
+    }
+    let histories: Vec<Vec<usize>> = indices
+        .iter()
+        .map(|&index| {
+            let request = &requests[index];
+            let (Some(user), Some(time)) = (request.user, request.time_ms) else {
+                return Vec::new();
+            };
+            let Some(events) = by_user.get(user as usize) else {
+                return Vec::new();
+            };
+            let before = events.partition_point(|&(t, _)| t < time);
+            events[before.saturating_sub(max_history)..before]
+                .iter()
+                .map(|&(_, item)| item)
+                .collect()
+        })
+        .collect();
+    histories.iter().any(|h| !h.is_empty()).then_some(histories)
 }

@@ -6,6 +6,9 @@ use thiserror::Error;
 pub enum TrainError {
     #[error(transparent)]
     Data(#[from] tailor_data::DataError),
+    /// The shop folder does not open cleanly; nothing was trained.
+    #[error(transparent)]
+    Shop(#[from] tailor_data::shop::ShopError),
     #[error(transparent)]
     Model(#[from] tailor_model::ModelError),
     #[error("cannot load weights from {path}: {message}")]

@@ -400,7 +400,7 @@ pub fn run_movielens_fhn(
             let bits = codes.items.dims()[1];
             let weighted = codes.users.clone() * codes.user_weights.clone().reshape([1, bits]);
             let scores = weighted.matmul(codes.items.clone().transpose());
-            let values = crate::visual::to_vec(scores)?;
+            let values = crate::whisper::to_vec(scores)?;
             let items = data.items;
             Ok::<_, TrainError>(rank_users(data, phase, |user, _| {
                 values[user * items..(user + 1) * items].to_vec()

@@ -33,10 +33,9 @@ use tailor_model::fhn::{
 use tailor_model::{History, hash_beta};
 
 use crate::error::TrainError;
-use crate::visual::to_vec;
 use crate::whisper::{
     CheckpointProgress, index_tensor, load_checkpoint, load_weights, matrix_tensor, progress_path,
-    read_json, restore_checkpoint, save_checkpoint, weights_path,
+    read_json, restore_checkpoint, save_checkpoint, to_vec, weights_path,
 };
 
 /// The Fashion-MNIST picture side and size.
@@ -942,6 +941,30 @@ pub fn bpr_mf_outfits(
 }
 
 /// Reads a finished training's records, if any (for reports of resumed runs).
+/// What the bundle calls an outfit catalog's slots and classes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutfitNames {
+    /// Slot names, required ones first.
+    pub slots: Vec<String>,
+    /// How many of the first slots a completed look must fill.
+    pub required: usize,
+    /// Class names; `OutfitItem::class` indexes them.
+    pub classes: Vec<String>,
+}
+
+impl OutfitNames {
+    /// The Fashion-MNIST outfits' names.
+    pub fn fashion_mnist() -> Self {
+        Self {
+            slots: tailor_data::OUTFIT_SLOTS.map(String::from).to_vec(),
+            required: tailor_data::REQUIRED_SLOTS,
+            classes: tailor_data::FASHION_MNIST_CLASSES
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
 pub fn read_records(dir: &Path) -> Result<Vec<OutfitEpoch>, TrainError> {
     let saved: CheckpointProgress<OutfitEpoch> = read_json(&progress_path(dir))?;
     Ok(saved.records)
@@ -955,6 +978,7 @@ pub fn export_outfits(
     model: &FashionHashNet,
     set: &OutfitSet,
     data: &OutfitData,
+    names: &OutfitNames,
     config: &OutfitTrainConfig,
 ) -> Result<tailor_core::OutfitSection, TrainError> {
     use burn::store::{ModuleSnapshot, SafetensorsStore};
@@ -980,13 +1004,14 @@ pub fn export_outfits(
         .map_err(|e| TrainError::Tensor(format!("{e:?}")))?;
     let section = tailor_core::OutfitSection {
         bits: config.model.bits,
-        slots: tailor_data::OUTFIT_SLOTS
+        slots: names
+            .slots
             .iter()
             .take(set.slots)
             .enumerate()
             .map(|(index, name)| OutfitSlot {
-                name: name.to_string(),
-                required: index < tailor_data::REQUIRED_SLOTS,
+                name: name.clone(),
+                required: index < names.required,
             })
             .collect(),
         item_count: set.items(),
@@ -1002,9 +1027,7 @@ pub fn export_outfits(
             id: item.id.clone(),
             title: item.title.clone(),
             slot: item.slot,
-            class: tailor_data::FASHION_MNIST_CLASSES
-                .get(item.class)
-                .map_or_else(String::new, |c| c.to_string()),
+            class: names.classes.get(item.class).cloned().unwrap_or_default(),
         })
         .collect();
     writer.add_outfits(&OutfitFiles {

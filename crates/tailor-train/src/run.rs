@@ -1,16 +1,19 @@
-//! A run folder: what `tailor train` writes and `tailor eval` / `tailor export` read.
+//! A run folder: what `tailor train --shop` writes and `tailor eval` / `tailor export` read.
 //!
 //! ```text
-//! RUN/run.json                  options; eval and export rebuild the same data from them
+//! RUN/run.json                  options and what each part trains from; eval and export
+//!                               rebuild the same data from them
 //! RUN/<variant>/progress.json   per-epoch records and the config (see whisper.rs)
 //! RUN/<variant>/epoch-NNN.*     the last checkpoint
 //! RUN/outfits-<encoder>/        Fashion Hash Net's checkpoints (complete the look), one model
 //!                               per query encoder
 //! ```
-//! Variants: WhisperLite on MiniLM queries, WhisperLite on static-encoder queries, and the
-//! linear baseline (no hidden layers, item-balanced sampling) on MiniLM queries. The reviews
-//! have no outfits, so the outfit model learns from SYNTHETIC outfits over Fashion-MNIST items
-//! (`tailor_data::outfits`), a catalog of its own that the bundle ships beside the shop's.
+//! Variants: WhisperLite on MiniLM queries and on static-encoder queries. Their history heads
+//! train on the shop's real sessions where its search log names shoppers with events before
+//! their searches, and on synthetic shoppers otherwise. The outfit model learns from the shop's
+//! own outfits over its own items; a shop without an outfits file still gets one trained on
+//! SYNTHETIC outfits over Fashion-MNIST items (`tailor_data::outfits`), a catalog of its own;
+//! `run.json` and the manifest say which.
 
 use std::path::{Path, PathBuf};
 
@@ -21,22 +24,24 @@ use tailor_core::bundle::{
     STATIC_ENCODER_FILE, TOKENIZER_FILE,
 };
 use tailor_core::quant::{self, EmbeddingMatrix};
+use tailor_model::fhn::FashionHashNetConfig;
 use tailor_model::whisper::{WhisperLite, WhisperLiteConfig, WhisperLiteLossConfig};
 
-use tailor_data::{
-    FASHION_MNIST_CLASSES, FashionMnist, OutfitData, SyntheticOutfitConfig, synthetic_outfits,
-};
+use tailor_data::shop::Shop;
+use tailor_data::{FashionMnist, OutfitData, SyntheticOutfitConfig, synthetic_outfits};
 
-use crate::corpus::ReviewCorpus;
+use crate::corpus::{RequestSource, ShopCorpus, SplitConfig, shopper_histories};
 use crate::error::TrainError;
 use crate::evaluate::{
     MethodResult, dot_ranks, model_vectors, popularity_ranks, quantized_ranks, random_ranks,
     to_matrix,
 };
 use crate::metrics::{RankingMetrics, recall_curve};
-use crate::outfit_eval::{OutfitEvalConfig, fashion_outfit_set};
-use crate::outfits::{OutfitSet, OutfitTrainConfig, export_outfits, load_trained, train_outfits};
-use crate::pipeline::{PrepareOptions, Prepared, Stages, Subset, prepare};
+use crate::outfits::{
+    ItemContent, OutfitNames, OutfitSet, OutfitTrainConfig, export_outfits, load_trained,
+    train_outfits,
+};
+use crate::pipeline::{PrepareOptions, Prepared, Stages, prepare};
 use crate::plots::{EpochRecord, plot_recall_at_k, plot_training_curves};
 use crate::whisper::{
     BEST_WEIGHTS_FILE, WhisperTrainConfig, item_embeddings, load_weights, progress_bar, read_json,
@@ -47,41 +52,148 @@ pub const RUN_FILE: &str = "run.json";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunOptions {
+    /// The shop folder, as an absolute path.
+    pub shop: PathBuf,
+    /// Seed of the initial weights and the sampling.
     pub seed: u64,
+    /// Seed of the held-out requests: fixed by default, so that runs with different training
+    /// seeds are measured on the same test requests.
+    pub split_seed: u64,
     pub epochs: usize,
-    /// `[max_items, max_reviews_per_item]` for quick runs; absent for the full data.
-    pub subset: Option<[usize; 2]>,
+    /// Items with at least this many requests hold one out for test and one for validation.
+    pub min_requests: usize,
+    /// A quick outfit model (a small synthetic set, a quarter of the epochs), for tests.
+    pub quick: bool,
 }
 
-impl Default for RunOptions {
-    fn default() -> Self {
+impl RunOptions {
+    pub fn new(shop: PathBuf) -> Self {
         Self {
+            shop,
             seed: 0,
+            split_seed: 0,
             epochs: 12,
-            subset: None,
+            min_requests: SplitConfig::default().min_requests,
+            quick: false,
         }
     }
 }
+
+/// What `run.json` holds: the options, and what each part of the model trains from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunFile {
+    pub options: RunOptions,
+    pub sources: TrainingSources,
+}
+
+/// What each part of the model trains from, as `tailor train` prints it and the manifest
+/// records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSources {
+    pub items: usize,
+    /// Text requests: how many of each kind, and how they are split.
+    pub requests: RequestCounts,
+    pub requests_note: String,
+    /// Whether the history heads train on the shop's own sessions.
+    pub real_sessions: bool,
+    pub personalization_note: String,
+    /// Whether the outfits are synthetic.
+    pub synthetic_outfits: bool,
+    pub outfits_note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestCounts {
+    pub queries: usize,
+    pub reviews: usize,
+    pub pseudo: usize,
+    pub train: usize,
+    pub valid: usize,
+    pub test: usize,
+}
+
+impl TrainingSources {
+    pub fn new(prepared: &Prepared, options: &RunOptions) -> Self {
+        let corpus = &prepared.corpus;
+        let split = &corpus.split;
+        let requests = RequestCounts {
+            queries: corpus.count(RequestSource::Query),
+            reviews: corpus.count(RequestSource::Review),
+            pseudo: corpus.count(RequestSource::Pseudo),
+            train: split.train.len(),
+            valid: split.valid.len(),
+            test: split.test.len(),
+        };
+        let requests_note = if corpus.pseudo() {
+            "no search log and no reviews: pseudo-requests made of each item's own text \
+             (title, category, attributes) train the query tower; nothing is held out, so \
+             zero-shot MiniLM is the floor and validation reuses the training requests"
+                .to_string()
+        } else {
+            format!(
+                "{} search-log rows and {} reviews; every item with >= {} requests holds one out \
+                 for test and one for validation (split seed {}): {} train, {} validation, {} \
+                 test{}",
+                requests.queries,
+                requests.reviews,
+                options.min_requests,
+                options.split_seed,
+                requests.train,
+                requests.valid,
+                requests.test,
+                if requests.valid == 0 {
+                    "; no item has enough, so validation reuses the training requests"
+                } else {
+                    ""
+                }
+            )
+        };
+        let histories =
+            shopper_histories(&prepared.shop, &corpus.requests, &split.train, MAX_HISTORY);
+        let outfits = OutfitSource::of(&prepared.shop);
+        let personalization_note = match &histories {
+            Some(h) => format!(
+                "real sessions: {} of {} training requests have their shopper's earlier events \
+                 ({} events, weighted by tailor.toml; only positive weights count) as history",
+                h.iter().filter(|h| !h.is_empty()).count(),
+                h.len(),
+                prepared.shop.events.rows.len()
+            ),
+            None => {
+                "SYNTHETIC shoppers: the shop has no search-log rows with a shopper and a time \
+                     that has events before them, so the history heads learn from made-up \
+                     histories"
+                    .to_string()
+            }
+        };
+        TrainingSources {
+            items: corpus.items.len(),
+            requests,
+            requests_note,
+            real_sessions: histories.is_some(),
+            personalization_note,
+            synthetic_outfits: outfits == OutfitSource::SyntheticFashionMnist,
+            outfits_note: outfits.note(&prepared.shop),
+        }
+    }
+}
+
+/// How many viewed items the history heads attend over.
+pub const MAX_HISTORY: usize = 50;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
     WhisperMinilm,
     WhisperStatic,
-    LinearMinilm,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 3] = [
-        Variant::WhisperMinilm,
-        Variant::WhisperStatic,
-        Variant::LinearMinilm,
-    ];
+    pub const ALL: [Variant; 2] = [Variant::WhisperMinilm, Variant::WhisperStatic];
 
     pub fn dir_name(self) -> &'static str {
         match self {
             Variant::WhisperMinilm => "whisperlite-minilm",
             Variant::WhisperStatic => "whisperlite-static",
-            Variant::LinearMinilm => "linear-minilm",
         }
     }
 
@@ -89,21 +201,21 @@ impl Variant {
         match self {
             Variant::WhisperMinilm => "WhisperLite, MiniLM queries",
             Variant::WhisperStatic => "WhisperLite, static-encoder queries",
-            Variant::LinearMinilm => "linear map + per-item vector, MiniLM queries",
         }
     }
 
     pub fn encoder(self) -> EncoderKind {
         match self {
             Variant::WhisperStatic => EncoderKind::Static,
-            _ => EncoderKind::Minilm,
+            Variant::WhisperMinilm => EncoderKind::Minilm,
         }
     }
 
     /// The settings of the reported run. The query and item towers start from zero-shot
     /// cosine (identity init, z and e_i as wide as q); the rest was chosen on the validation
     /// split: temperature 0.05 (scores start as cosines, so InfoNCE needs sharp logits),
-    /// learning rate 3e-4, and half-balanced sampling for WhisperLite.
+    /// learning rate 3e-4, and half-balanced sampling. Two attention heads over up to
+    /// [`MAX_HISTORY`] viewed items personalize.
     fn config(self, prepared: &Prepared, options: &RunOptions) -> WhisperTrainConfig {
         let query_dim = prepared.query_dim(self.encoder());
         let model = WhisperLiteConfig::new(
@@ -112,39 +224,22 @@ impl Variant {
             prepared.corpus.items.len(),
         )
         .with_dim(query_dim)
-        .with_identity_init(true);
-        // WhisperLite variants personalize: two attention heads over up to 50 viewed items,
-        // trained on synthetic shopper histories (the reviews have no shoppers).
-        let model = match self {
-            Variant::LinearMinilm => model,
-            _ => model.with_history_heads(2).with_max_history(50),
-        };
-        let config =
-            WhisperTrainConfig::new(model, WhisperLiteLossConfig::new().with_temperature(0.05))
-                .with_learning_rate(3e-4)
-                .with_epochs(options.epochs)
-                .with_seed(options.seed);
-        match self {
-            Variant::LinearMinilm => {
-                // The linear research baseline: no hidden layers, item-balanced sampling.
-                let mut config = config.with_balance(0.0);
-                config.model.hidden = 0;
-                config
-            }
-            _ => config,
-        }
+        .with_identity_init(true)
+        .with_history_heads(2)
+        .with_max_history(MAX_HISTORY);
+        WhisperTrainConfig::new(model, WhisperLiteLossConfig::new().with_temperature(0.05))
+            .with_learning_rate(3e-4)
+            .with_epochs(options.epochs)
+            .with_seed(options.seed)
     }
 }
 
 pub fn prepare_options(cache_root: &Path, options: &RunOptions) -> PrepareOptions {
     let mut prepare = PrepareOptions::with_cache_root(cache_root);
-    prepare.split.seed = options.seed;
-    prepare.subset = options
-        .subset
-        .map(|[max_items, max_reviews_per_item]| Subset {
-            max_items,
-            max_reviews_per_item,
-        });
+    prepare.split = SplitConfig {
+        min_requests: options.min_requests,
+        seed: options.split_seed,
+    };
     prepare
 }
 
@@ -157,10 +252,10 @@ pub fn train_run(
     cache_root: &Path,
     stages: &dyn Stages,
     quiet: bool,
-) -> Result<Prepared, TrainError> {
+) -> Result<(Prepared, TrainingSources), TrainError> {
     let run_file = run_dir.join(RUN_FILE);
     if run_file.exists() {
-        let saved: RunOptions = read_json(&run_file)?;
+        let saved: RunFile = read_json(&run_file)?;
         if !resume {
             return Err(TrainError::Checkpoint {
                 path: run_file,
@@ -169,28 +264,37 @@ pub fn train_run(
                     .into(),
             });
         }
-        if &saved != options {
+        if &saved.options != options {
             return Err(TrainError::Checkpoint {
                 path: run_file,
                 message: format!(
-                    "it was started with other options ({saved:?}); resume with the same ones"
+                    "it was started with other options ({:?}); resume with the same ones",
+                    saved.options
                 ),
             });
         }
-    } else {
-        write_json(&run_file, options)?;
     }
-    let prepared = prepare(&prepare_options(cache_root, options), stages)?;
+    let prepared = prepare(&options.shop, &prepare_options(cache_root, options), stages)?;
+    let sources = TrainingSources::new(&prepared, options);
+    stages.note(&format!(
+        "{} items\nrequests: {}\npersonalization: {}\noutfits: {}",
+        sources.items, sources.requests_note, sources.personalization_note, sources.outfits_note
+    ));
+    write_json(
+        &run_file,
+        &RunFile {
+            options: options.clone(),
+            sources: sources.clone(),
+        },
+    )?;
     // One outfit model per query encoder: a request steers the user code through the text
     // side, which must read the encoder the bundle ships.
     for encoder in [EncoderKind::Static, EncoderKind::Minilm] {
         let outfits = RunOutfits::new(&prepared, options, encoder)?;
-        if !quiet {
-            eprintln!(
-                "training Fashion Hash Net on SYNTHETIC outfits over Fashion-MNIST ({encoder:?} \
-                 requests)"
-            );
-        }
+        stages.note(&format!(
+            "training Fashion Hash Net ({encoder:?} requests) on {}",
+            outfits.source.note(&prepared.shop)
+        ));
         let bar = progress_bar(quiet);
         train_outfits(
             &outfits.set,
@@ -201,11 +305,9 @@ pub fn train_run(
         bar.finish_and_clear();
     }
     for variant in Variant::ALL {
-        let data = prepared.ranking_data(variant.encoder())?;
+        let data = prepared.ranking_data(variant.encoder(), MAX_HISTORY)?;
         let config = variant.config(&prepared, options);
-        if !quiet {
-            eprintln!("training {}", variant.label());
-        }
+        stages.note(&format!("training {}", variant.label()));
         train(
             &data,
             &config,
@@ -214,7 +316,7 @@ pub fn train_run(
             &progress_bar(quiet),
         )?;
     }
-    Ok(prepared)
+    Ok((prepared, sources))
 }
 
 /// The trained model of one variant, with its epoch records.
@@ -252,10 +354,14 @@ pub fn load_run(
     run_dir: &Path,
     cache_root: &Path,
     stages: &dyn Stages,
-) -> Result<(RunOptions, Prepared), TrainError> {
-    let options: RunOptions = read_json(&run_dir.join(RUN_FILE))?;
-    let prepared = prepare(&prepare_options(cache_root, &options), stages)?;
-    Ok((options, prepared))
+) -> Result<(RunFile, Prepared), TrainError> {
+    let run: RunFile = read_json(&run_dir.join(RUN_FILE))?;
+    let prepared = prepare(
+        &run.options.shop,
+        &prepare_options(cache_root, &run.options),
+        stages,
+    )?;
+    Ok((run, prepared))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -269,10 +375,12 @@ pub struct QuantizationResult {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EvalReport {
+    /// What each part of the model trained from.
+    pub sources: TrainingSources,
     pub test_queries: usize,
     pub catalog_items: usize,
-    /// The published baselines' protocol first (candidates: items with >= 10 reviews), then the
-    /// whole catalog.
+    /// The published baselines' protocol first (candidates: items with held-out requests), then
+    /// the whole catalog; none where nothing is held out.
     pub protocols: Vec<ProtocolResult>,
     pub static_encoder: StaticEncoderInfo,
     pub training: Vec<TrainingSummary>,
@@ -306,29 +414,30 @@ pub struct StaticEncoderInfo {
 /// sets, and draws the plots into `plots_dir`.
 pub fn eval_run(
     run_dir: &Path,
-    options: &RunOptions,
+    run: &RunFile,
     prepared: &Prepared,
     plots_dir: &Path,
 ) -> Result<EvalReport, TrainError> {
+    let options = &run.options;
     std::fs::create_dir_all(plots_dir).map_err(|source| TrainError::Io {
         path: plots_dir.to_path_buf(),
         source,
     })?;
-    let corpus: &ReviewCorpus = &prepared.corpus;
+    let corpus: &ShopCorpus = &prepared.corpus;
     let test = &corpus.split.test;
-    let reviewed = prepared.candidates();
+    let held_out = prepared.candidates();
     let everything = vec![true; corpus.items.len()];
     let protocols: [(&str, String, &[bool]); 2] = [
         (
-            "reviewed-items",
+            "held-out-items",
             format!(
-                "one held-out review per item with >= {} reviews is the request (split seed {}); \
-                 candidates are those {} items",
-                tailor_data::SplitConfig::default().min_reviews,
-                options.seed,
-                reviewed.iter().filter(|&&c| c).count()
+                "one held-out request per item with >= {} requests is the request (split seed \
+                 {}); candidates are those {} items",
+                options.min_requests,
+                options.split_seed,
+                held_out.iter().filter(|&&c| c).count()
             ),
-            &reviewed,
+            &held_out,
         ),
         (
             "full-catalog",
@@ -357,23 +466,27 @@ pub fn eval_run(
     }
 
     let mut results = Vec::new();
+    // A shop with nothing held out has no test requests to rank; the report says so.
+    let protocols = if test.is_empty() {
+        Vec::new()
+    } else {
+        protocols.to_vec()
+    };
     for (name, description, candidates) in protocols {
         let mut methods = Vec::new();
         let mut quantization = Vec::new();
         for (variant, z, items, targets) in &trained {
             let full =
                 MethodResult::new(variant.label(), dot_ranks(z, items, targets, candidates)?);
-            if *variant != Variant::LinearMinilm {
-                for encoding in [EmbeddingEncoding::F16, EmbeddingEncoding::Int8] {
-                    let ranks = quantized_ranks(z, items, targets, encoding, candidates)?;
-                    let metrics = RankingMetrics::from_ranks(&ranks);
-                    quantization.push(QuantizationResult {
-                        method: variant.label().to_string(),
-                        encoding,
-                        recall_at_10_loss: full.metrics.recall_at_10 - metrics.recall_at_10,
-                        metrics,
-                    });
-                }
+            for encoding in [EmbeddingEncoding::F16, EmbeddingEncoding::Int8] {
+                let ranks = quantized_ranks(z, items, targets, encoding, candidates)?;
+                let metrics = RankingMetrics::from_ranks(&ranks);
+                quantization.push(QuantizationResult {
+                    method: variant.label().to_string(),
+                    encoding,
+                    recall_at_10_loss: full.metrics.recall_at_10 - metrics.recall_at_10,
+                    metrics,
+                });
             }
             methods.push(full);
         }
@@ -394,7 +507,7 @@ pub fn eval_run(
         }
         let (_, targets) = prepared.queries(EncoderKind::Minilm, test)?;
         methods.push(MethodResult::new(
-            "popularity (training reviews per item)",
+            "popularity (training requests per item)",
             popularity_ranks(&corpus.train_counts(), &targets, candidates),
         ));
         methods.push(MethodResult::new(
@@ -420,6 +533,7 @@ pub fn eval_run(
     }
     let vectors = prepared.static_encoder.vectors();
     Ok(EvalReport {
+        sources: run.sources.clone(),
         test_queries: test.len(),
         catalog_items: corpus.items.len(),
         protocols: results,
@@ -475,20 +589,7 @@ pub fn export_run(
         &device,
     ))?;
     writer.add(ITEM_EMBEDDINGS_FILE, &quant::encode(&items, encoding))?;
-    let metadata: Vec<BundleItem> = prepared
-        .corpus
-        .items
-        .iter()
-        .zip(&prepared.corpus.catalog)
-        .map(|(item, catalog)| BundleItem {
-            id: item.item_id.to_string(),
-            title: item.display_title(),
-            class: catalog.class.clone(),
-            department: catalog.department.clone(),
-            division: catalog.division.clone(),
-            reviews: item.review_indices.len(),
-        })
-        .collect();
+    let metadata = product_cards(prepared, out)?;
     let items_json = serde_json::to_vec(&metadata).map_err(|e| TrainError::Serialize {
         what: "item metadata",
         message: e.to_string(),
@@ -506,14 +607,15 @@ pub fn export_run(
         &outfit_model,
         &outfits.set,
         &outfits.data,
+        &outfits.names,
         &outfits.config,
     )?;
 
     let mut item_types: Vec<String> = prepared
         .corpus
-        .catalog
+        .items
         .iter()
-        // A few items have no class in the data; they are typed by nothing rather than by "".
+        // Items without a category are typed by nothing rather than by "".
         .filter(|c| !c.class.is_empty())
         .map(|c| c.class.clone())
         .collect();
@@ -536,9 +638,58 @@ pub fn export_run(
             item_embedding_encoding: encoding,
             outfits: Some(outfit_section),
             files: Vec::new(),
-            metrics,
+            metrics: serde_json::json!({
+                "trained_from": TrainingSources::new(prepared, options),
+                "eval": metrics,
+            }),
         })
         .map_err(TrainError::from)
+}
+
+/// The page's product cards, in catalog order. Pictures that are files of the shop are copied
+/// to `out/images/` (beside the bundle files, not among them: the page loads each picture when
+/// it shows it, never the catalog's all at once) and named by their path relative to `out`.
+fn product_cards(prepared: &Prepared, out: &Path) -> Result<Vec<BundleItem>, TrainError> {
+    let shop = &prepared.shop;
+    let mut cards = Vec::with_capacity(shop.catalog.len());
+    for (item, text) in shop.catalog.items.iter().zip(&prepared.corpus.items) {
+        let image = match shop.image_path(item) {
+            Some(source) if !item.image_is_url() => {
+                let relative = source
+                    .strip_prefix(shop.dir.join("images"))
+                    .map_or_else(|_| PathBuf::from(&item.image), Path::to_path_buf);
+                let target = out.join("images").join(&relative);
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent).map_err(|source| TrainError::Io {
+                        path: parent.to_path_buf(),
+                        source,
+                    })?;
+                }
+                std::fs::copy(&source, &target).map_err(|source| TrainError::Io {
+                    path: target.clone(),
+                    source,
+                })?;
+                let parts: Vec<String> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                format!("images/{}", parts.join("/"))
+            }
+            _ => item.image.clone(),
+        };
+        cards.push(BundleItem {
+            id: item.id.clone(),
+            title: item.title.clone(),
+            class: text.class.clone(),
+            category: item.category.clone(),
+            image,
+            price: item.price,
+            currency: item.currency.clone(),
+            url: item.url.clone(),
+            highlight: text.highlight.clone(),
+        });
+    }
+    Ok(cards)
 }
 
 /// Where a run keeps the checkpoints of the outfit model for one query encoder.
@@ -549,12 +700,59 @@ pub fn outfits_dir(run_dir: &Path, encoder: EncoderKind) -> PathBuf {
     })
 }
 
-/// The outfit model of a shop run: SYNTHETIC outfits over Fashion-MNIST items, since the reviews
-/// have none. Quick runs (a subset of the reviews) use the generator's quick size.
+/// The outfit model of a run: the shop's own outfits over its own catalog items where it has
+/// an outfits file (pictures as thumbnails where every outfit item has one), and otherwise
+/// SYNTHETIC outfits over Fashion-MNIST items, a catalog of their own. Quick runs use the
+/// generator's quick size and a quarter of the epochs.
 pub struct RunOutfits {
     pub data: OutfitData,
     pub set: OutfitSet,
+    pub names: OutfitNames,
     pub config: OutfitTrainConfig,
+    /// What they are, for the report and the manifest.
+    pub source: OutfitSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutfitSource {
+    Shop { pictures: bool },
+    SyntheticFashionMnist,
+}
+
+impl OutfitSource {
+    pub fn of(shop: &Shop) -> OutfitSource {
+        if shop.outfits.is_empty() {
+            OutfitSource::SyntheticFashionMnist
+        } else {
+            OutfitSource::Shop {
+                pictures: shop.outfits.iter().all(|outfit| {
+                    outfit.items.iter().all(|&item| {
+                        let item = &shop.catalog.items[item as usize];
+                        !item.image_is_url() && shop.image_path(item).is_some()
+                    })
+                }),
+            }
+        }
+    }
+
+    pub fn note(self, shop: &Shop) -> String {
+        match self {
+            OutfitSource::Shop { pictures } => format!(
+                "the shop's own {} outfits over its catalog items, {}",
+                shop.outfits.len(),
+                if pictures {
+                    "with an image tower over their pictures (28 x 28 grey thumbnails) and their \
+                     categories as text"
+                } else {
+                    "from their categories as text (not every outfit item has a picture file)"
+                }
+            ),
+            OutfitSource::SyntheticFashionMnist => "SYNTHETIC outfits over Fashion-MNIST items, \
+                                                    a catalog of their own (the shop has no \
+                                                    outfits file)"
+                .to_string(),
+        }
+    }
 }
 
 impl RunOutfits {
@@ -565,32 +763,61 @@ impl RunOutfits {
         options: &RunOptions,
         encoder: EncoderKind,
     ) -> Result<RunOutfits, TrainError> {
-        let generator = if options.subset.is_some() {
-            SyntheticOutfitConfig::quick()
-        } else {
-            SyntheticOutfitConfig::default()
+        let source = OutfitSource::of(&prepared.shop);
+        let (data, names) = match prepared.shop.outfit_data()? {
+            Some(shop) => (
+                shop.data,
+                OutfitNames {
+                    slots: shop.slots,
+                    required: shop.required,
+                    classes: shop.classes,
+                },
+            ),
+            None => {
+                let generator = if options.quick {
+                    SyntheticOutfitConfig::quick()
+                } else {
+                    SyntheticOutfitConfig::default()
+                };
+                let generator = SyntheticOutfitConfig {
+                    seed: options.seed,
+                    ..generator
+                };
+                let images = FashionMnist::load()?;
+                (
+                    synthetic_outfits(&images.train, &generator)?,
+                    OutfitNames::fashion_mnist(),
+                )
+            }
         };
-        let generator = SyntheticOutfitConfig {
-            seed: options.seed,
-            ..generator
-        };
-        let images = FashionMnist::load()?;
-        let data = synthetic_outfits(&images.train, &generator)?;
-        let class_text = prepared.embed_texts(encoder, &FASHION_MNIST_CLASSES)?;
+        let class_refs: Vec<&str> = names.classes.iter().map(String::as_str).collect();
+        let class_text = prepared.embed_texts(encoder, &class_refs)?;
         let text_dim = class_text.dim;
+        let content = ItemContent {
+            pixels: data.pixels.clone(),
+            class: data.items.iter().map(|item| item.class).collect(),
+            class_text,
+        };
         // Every outfit trains the bundle's model; the evaluation's held-out split is
         // `tailor outfits`' business.
-        let set = fashion_outfit_set(&data, class_text, 0);
-        let eval = OutfitEvalConfig::new().with_seed(options.seed);
-        // A quick run's outfit model only has to work, not to be good (its figures come from
-        // `tailor outfits`): a quarter of the epochs.
-        let eval = if options.subset.is_some() {
-            eval.with_epochs(10)
-        } else {
-            eval
-        };
-        let config = eval.content_training(set.slots, text_dim);
-        Ok(RunOutfits { data, set, config })
+        let set = OutfitSet::split(&data, names.slots.len(), Some(content), 0);
+        // The settings of `tailor outfits`' content model; a quick run's model only has to
+        // work, not to be good: a quarter of the epochs.
+        let config = OutfitTrainConfig::new(
+            FashionHashNetConfig::new(set.slots)
+                .with_bits(128)
+                .with_dim(64)
+                .with_text_dim(text_dim),
+        )
+        .with_epochs(if options.quick { 10 } else { 40 })
+        .with_seed(options.seed);
+        Ok(RunOutfits {
+            data,
+            set,
+            names,
+            config,
+            source,
+        })
     }
 }
 

@@ -45,9 +45,12 @@ pub fn write_synthetic_bundle(
             id: format!("synthetic-{i}"),
             title: format!("Synthetic item {i} (near {})", original.title),
             class: original.class.clone(),
-            department: original.department.clone(),
-            division: original.division.clone(),
-            reviews: 0,
+            category: original.category.clone(),
+            image: String::new(),
+            price: None,
+            currency: String::new(),
+            url: String::new(),
+            highlight: None,
         });
     }
     let matrix = EmbeddingMatrix::new(items, real.dim, values)

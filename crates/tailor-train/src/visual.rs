@@ -55,7 +55,7 @@ use tailor_model::intention::{History, info_nce, reconstruct, same_item_mask};
 
 use crate::error::TrainError;
 use crate::metrics::auc;
-use crate::whisper::{index_tensor, normalize_rows};
+use crate::whisper::{index_tensor, normalize_rows, to_vec};
 
 const CLASSES: usize = FASHION_MNIST_CLASSES.len();
 const TRAITS: usize = 3;
@@ -487,15 +487,6 @@ fn tower_config(config: &VisualConfig) -> ImageTowerConfig {
     ImageTowerConfig::new()
         .with_dim(config.dim)
         .with_channels(config.channels)
-}
-
-/// A tensor's values as f32, read back on the CPU.
-pub(crate) fn to_vec<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TrainError> {
-    tensor
-        .into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .map_err(|e| TrainError::Tensor(format!("{e:?}")))
 }
 
 fn scalar(tensor: Tensor<1>) -> Result<f64, TrainError> {

@@ -51,14 +51,14 @@ pub struct WhisperTrainConfig {
     pub balance: f64,
     #[config(default = 0)]
     pub seed: u64,
-    /// For a model with history heads: how its histories are made up (the reviews have no
-    /// shoppers). See [`SyntheticShoppers`].
+    /// For a model with history heads and a shop without real histories: how its histories
+    /// are made up. See [`SyntheticShoppers`].
     #[config(default = "SyntheticShoppers::new()")]
     pub shoppers: SyntheticShoppers,
 }
 
-/// SYNTHETIC shopper histories, for training the history layers on a catalog without
-/// behaviour logs (the reviews data has no user ids). Seeded through the training RNG.
+/// SYNTHETIC shopper histories, for training the history layers on a shop without behaviour
+/// logs (such as the reviews data, which has no user ids). Seeded through the training RNG.
 ///
 /// A request's shopper has viewed n items before asking, n uniform in 1..=`max_history` (the
 /// training loop also trains every request without its history). The shopper's browsing has a
@@ -159,6 +159,9 @@ pub struct RankingData {
     pub valid_candidates: Vec<bool>,
     /// Classes, from which synthetic histories are drawn for a model with history heads.
     pub classes: ClassMembers,
+    /// The shop's real histories, one per training pair (empty where the pair has none); `None`
+    /// to train the history heads on synthetic shoppers.
+    pub histories: Option<Vec<Vec<usize>>>,
 }
 
 /// What `progress.json` in a checkpoint folder records, for any trainer's epoch records `R`.
@@ -243,15 +246,18 @@ pub fn train(
         for _ in 0..steps_per_epoch {
             let mut batch = sampler.batch(config.batch_size, config.negatives, &mut rng);
             if config.model.history_heads > 0 {
-                batch.histories = batch
-                    .pairs
-                    .iter()
-                    .map(|&p| {
-                        config
-                            .shoppers
-                            .history(data.train_items[p], &data.classes, &mut rng)
-                    })
-                    .collect();
+                batch.histories = match &data.histories {
+                    Some(real) => batch.pairs.iter().map(|&p| real[p].clone()).collect(),
+                    None => batch
+                        .pairs
+                        .iter()
+                        .map(|&p| {
+                            config
+                                .shoppers
+                                .history(data.train_items[p], &data.classes, &mut rng)
+                        })
+                        .collect(),
+                };
             }
             let loss = batch_loss(&model, data, &catalog, &batch, loss_config);
             let values = [loss.total.clone(), loss.bce, loss.info_nce]
@@ -371,6 +377,15 @@ pub fn item_embeddings(
 ) -> Tensor<2> {
     let catalog = CatalogTensors::new(features, device);
     model.items.forward(catalog.features, catalog.ids)
+}
+
+/// A tensor's values as f32, read back on the CPU.
+pub(crate) fn to_vec<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TrainError> {
+    tensor
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .map_err(|e| TrainError::Tensor(format!("{e:?}")))
 }
 
 pub fn matrix_tensor(matrix: &EmbeddingMatrix, device: &Device) -> Tensor<2> {
@@ -562,6 +577,13 @@ fn check_data(data: &RankingData, config: &WhisperTrainConfig) -> Result<(), Tra
         (
             config.batch_size == 0,
             "batch size must be positive".to_string(),
+        ),
+        (
+            data.histories.as_ref().is_some_and(|h| {
+                h.len() != data.train_items.len()
+                    || h.iter().flatten().any(|&i| i >= model.item_count)
+            }),
+            "histories must be one per training pair, over catalog items".to_string(),
         ),
     ];
     match problems.into_iter().find(|(bad, _)| *bad) {

@@ -8,8 +8,8 @@ use tailor_core::quant::EmbeddingMatrix;
 use tailor_data::{FashionMnist, SyntheticOutfitConfig, synthetic_outfits};
 use tailor_train::outfit_eval::{OutfitEvalConfig, fashion_outfit_set};
 use tailor_train::outfits::{
-    CodeReading, OutfitSet, OutfitTrainConfig, export_outfits, model_codes, read_records,
-    train_outfits,
+    CodeReading, OutfitNames, OutfitSet, OutfitTrainConfig, export_outfits, model_codes,
+    read_records, train_outfits,
 };
 
 /// Burn seeds its random initialisation per process, so two trainings running at once in one
@@ -115,7 +115,15 @@ fn the_exported_outfit_part_reads_back() {
     .unwrap();
     let dir = temp.path().join("bundle");
     let mut writer = tailor_core::BundleWriter::create(&dir).unwrap();
-    let section = export_outfits(&mut writer, &trained.model, &set, &data, &config).unwrap();
+    let section = export_outfits(
+        &mut writer,
+        &trained.model,
+        &set,
+        &data,
+        &OutfitNames::fashion_mnist(),
+        &config,
+    )
+    .unwrap();
     assert!(section.synthetic);
     assert_eq!(section.item_count, data.items.len());
     assert_eq!(section.slots.iter().filter(|s| s.required).count(), 3);

@@ -137,7 +137,7 @@ impl Recommender {
         to_js(self.ranker.manifest())
     }
 
-    /// The catalog: `{id, title, class, department, division, reviews}` in bundle order.
+    /// The catalog: `{id, title, class, category, image, price, currency, url, highlight}` in bundle order.
     #[wasm_bindgen(getter)]
     pub fn items(&self) -> Result<JsValue, JsValue> {
         to_js(self.ranker.items())

@@ -126,9 +126,11 @@ fn test(root: &Path) -> Result<()> {
     // full one takes 20 minutes to train from scratch. Its folder is named after its options and
     // the code that trains it, so a second test run of the same code resumes it (skipping every
     // epoch), and any change trains a new one rather than testing a model of older code.
-    let test_run = kept_run(root, "test-run", TEST_BUNDLE_OPTIONS)?;
-    step("training the browser tests' bundle on 120 items of the reviews");
-    let test_bundle = train_and_export(&tailor, &test_run.dir, &test_run.options)?;
+    let test_run = kept_run(root, "test-run", TEST_SHOP_IMPORT, TEST_BUNDLE_OPTIONS)?;
+    step("training the browser tests' bundle on the example shop of 120 items of the reviews");
+    let test_bundle = train_and_export(&tailor, &test_run)?;
+    step("training the hand-made example shop (tests/fixtures/shop) through the same path");
+    let handmade_bundle = train_handmade_shop(&tailor, root)?;
     step("preparing the benchmark page's smoke test (bundles and the transformers.js model)");
     let test_bench = bench::prepare(
         &tailor,
@@ -150,23 +152,85 @@ fn test(root: &Path) -> Result<()> {
     }
     run(node(&tools)
         .env("TAILOR_TEST_BUNDLE", &test_bundle)
+        .env("TAILOR_HANDMADE_BUNDLE", &handmade_bundle)
         .env("TAILOR_BENCH_DIR", &test_bench)
         .arg("--test")
         .args(&files))
 }
 
+/// `tailor import` arguments of the browser tests' shop: the 120 most reviewed items of the
+/// Women's Clothing reviews, 15 reviews each.
+const TEST_SHOP_IMPORT: &[&str] = &["womens-clothing", "--subset", "120,15"];
 /// `tailor train` options of the browser tests' bundle.
-const TEST_BUNDLE_OPTIONS: &[&str] = &["--subset", "120,15", "--epochs", "20", "--quiet"];
+const TEST_BUNDLE_OPTIONS: &[&str] = &["--epochs", "20", "--quick", "--quiet"];
+/// The demo's shop: all of the Women's Clothing reviews.
+const DEMO_SHOP_IMPORT: &[&str] = &["womens-clothing"];
 
-/// `tailor train --resume` into `run_dir` (with `extra` arguments), then eval and export the
-/// static bundle to `run_dir/bundle`, which it returns.
-fn train_and_export(tailor: &Path, run_dir: &Path, extra: &[&str]) -> Result<PathBuf> {
+/// `tailor train --shop tests/fixtures/shop`, eval and export into a fresh folder: the shop is
+/// small enough (seconds) that it is never kept, so an edited fixture is always what is tested.
+fn train_handmade_shop(tailor: &Path, root: &Path) -> Result<PathBuf> {
+    let run_dir = target_dir().join("handmade-run");
+    if run_dir.exists() {
+        std::fs::remove_dir_all(&run_dir)
+            .with_context(|| format!("cannot remove {}", run_dir.display()))?;
+    }
+    let bundle = run_dir.join("bundle");
+    run(Command::new(tailor)
+        .args([
+            "train",
+            "--quiet",
+            "--quick",
+            "--epochs",
+            "4",
+            "--min-requests",
+            "3",
+        ])
+        .arg("--shop")
+        .arg(root.join("tests/fixtures/shop"))
+        .arg("--out")
+        .arg(&run_dir))?;
+    run(Command::new(tailor)
+        .args(["export", "--run"])
+        .arg(&run_dir)
+        .arg("--out")
+        .arg(&bundle))?;
+    Ok(bundle)
+}
+
+/// The product path a shop takes, on a kept run: `tailor import` of its example shop into
+/// `RUN/shop` (once), `tailor train --shop RUN/shop --resume`, then eval and export of the
+/// static bundle to `RUN/bundle`, which it returns.
+fn train_and_export(tailor: &Path, kept: &KeptRun<'_>) -> Result<PathBuf> {
+    let run_dir = &kept.dir;
+    let shop = run_dir.join("shop");
+    if !shop.join("catalog.csv").is_file() {
+        // Written beside, then moved: a killed import never leaves half a shop to train on.
+        let partial = run_dir.join("shop.partial");
+        if partial.exists() {
+            std::fs::remove_dir_all(&partial)
+                .with_context(|| format!("cannot remove {}", partial.display()))?;
+        }
+        run(Command::new(tailor)
+            .arg("import")
+            .args(&kept.import)
+            .arg("--out")
+            .arg(&partial))?;
+        if shop.exists() {
+            std::fs::remove_dir_all(&shop)
+                .with_context(|| format!("cannot remove {}", shop.display()))?;
+        }
+        std::fs::rename(&partial, &shop)
+            .with_context(|| format!("cannot move the shop to {}", shop.display()))?;
+    }
     let report = run_dir.join("report.json");
     let bundle = run_dir.join("bundle");
     run(Command::new(tailor)
-        .args(["train", "--resume", "--out"])
+        .arg("train")
+        .arg("--shop")
+        .arg(&shop)
+        .args(["--resume", "--out"])
         .arg(run_dir)
-        .args(extra))?;
+        .args(&kept.options))?;
     run(Command::new(tailor)
         .args(["eval", "--run"])
         .arg(run_dir)
@@ -193,14 +257,15 @@ fn demo(root: &Path, port: u16) -> Result<()> {
 
     // The run lives next to the build cache, outside the clone: a second `demo` resumes it,
     // which skips every finished epoch, and re-evaluates and re-exports in seconds.
-    let demo_run = kept_run(root, "demo-run", &[])?;
+    let demo_run = kept_run(root, "demo-run", DEMO_SHOP_IMPORT, &[])?;
+    step(
+        "the Women's Clothing example shop through the product path: tailor import, then \
+         train --shop (first run: embeds 22k reviews), eval, export (static query encoder, f16 \
+         item embeddings)",
+    );
+    let bundle = train_and_export(&tailor, &demo_run)?;
     let run_dir = demo_run.dir;
     let report = run_dir.join("report.json");
-    step(
-        "training WhisperLite on the Women's Clothing reviews (first run: embeds 22k reviews), \
-         evaluating, exporting the bundle (static query encoder, f16 item embeddings)",
-    );
-    let bundle = train_and_export(&tailor, &run_dir, &[])?;
     println!(
         "run: {}\nreport: {}\nplots: {}\nbundle: {}",
         run_dir.display(),
@@ -267,9 +332,10 @@ fn bench(root: &Path, only: Option<BenchKind>) -> Result<()> {
         step("complete-the-look benchmark (www/bench/outfits.html) in headless Chromium");
         run(node(&tools).arg(root.join("tests/browser/bench-outfits.mjs")))?;
         let tailor = target_dir().join("release/tailor");
-        let run_dir = kept_run(root, "demo-run", &[])?.dir;
+        let demo_run = kept_run(root, "demo-run", DEMO_SHOP_IMPORT, &[])?;
         step("the demo model (trained once, then resumed) for the recommend() benchmark");
-        let bundle = train_and_export(&tailor, &run_dir, &[])?;
+        let bundle = train_and_export(&tailor, &demo_run)?;
+        let run_dir = demo_run.dir;
         step("bundles of 1k, 10k and 100k synthetic items, and transformers.js's model");
         let bench_dir = bench::prepare(
             &tailor,
@@ -298,19 +364,36 @@ fn workspace_root() -> PathBuf {
 /// A training run kept in the target directory between invocations.
 struct KeptRun<'a> {
     dir: PathBuf,
+    /// `tailor import` arguments of its example shop.
+    import: Vec<&'a str>,
+    /// `tailor train` options.
     options: Vec<&'a str>,
 }
 
-/// The run folder for `tailor train` with `options`, named by the code and options that shape
-/// it (see `fingerprint`); other runs of the same prefix are removed.
-fn kept_run<'a>(root: &Path, prefix: &str, options: &[&'a str]) -> Result<KeptRun<'a>> {
+/// The run folder for the example shop `tailor import` writes with `import` and `tailor train`
+/// with `options`, named by the code and arguments that shape it (see `fingerprint`); other
+/// runs of the same prefix are removed.
+fn kept_run<'a>(
+    root: &Path,
+    prefix: &str,
+    import: &[&'a str],
+    options: &[&'a str],
+) -> Result<KeptRun<'a>> {
     let rustc =
         output_of(Command::new(env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())).arg("-vV"))
             .context("cannot run `rustc -vV`")?;
-    let name = fingerprint::run_name(root, prefix, options, &rustc)?;
+    let arguments: Vec<&str> = ["import"]
+        .iter()
+        .chain(import)
+        .chain(&["train"])
+        .chain(options)
+        .copied()
+        .collect();
+    let name = fingerprint::run_name(root, prefix, &arguments, &rustc)?;
     fingerprint::remove_stale_runs(&target_dir(), prefix, &name)?;
     Ok(KeptRun {
         dir: target_dir().join(name),
+        import: import.to_vec(),
         options: options.to_vec(),
     })
 }

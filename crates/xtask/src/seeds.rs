@@ -14,7 +14,10 @@ use anyhow::{Context, Result, bail};
 
 use crate::setup::Tools;
 use crate::wasm::{self, Flavour};
-use crate::{TEST_BUNDLE_OPTIONS, cargo, kept_run, node, step, target_dir, train_and_export};
+use crate::{
+    TEST_BUNDLE_OPTIONS, TEST_SHOP_IMPORT, cargo, kept_run, node, step, target_dir,
+    train_and_export,
+};
 
 /// The Rust tests that assert a model's quality: (label, `cargo test` arguments).
 const RUST_TESTS: [(&str, &[&str]); 6] = [
@@ -121,8 +124,8 @@ pub fn audit(root: &Path, seeds: &[u64], only: Option<Part>) -> Result<()> {
         } else {
             format!("seed{seed}-run")
         };
-        let run = kept_run(root, &prefix, &options)?;
-        let bundle = train_and_export(&tailor, &run.dir, &run.options)?;
+        let run = kept_run(root, &prefix, TEST_SHOP_IMPORT, &options)?;
+        let bundle = train_and_export(&tailor, &run)?;
         let mut command = node(&tools);
         command
             .env("TAILOR_TEST_BUNDLE", &bundle)

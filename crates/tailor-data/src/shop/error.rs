@@ -150,6 +150,21 @@ pub enum ShopError {
     },
     #[error("{}: {count} event names, at most 256 are supported", path.display())]
     TooManyEventNames { path: PathBuf, count: usize },
+    #[error(
+        "{}: the outfits use {} slots ({}), at most {max} are supported",
+        path.display(), slots.len(), escaped_list(slots)
+    )]
+    TooManySlots {
+        path: PathBuf,
+        slots: Vec<String>,
+        max: usize,
+    },
+    #[error("{}: cannot decode the picture of item {}: {source}", path.display(), escaped(item))]
+    UndecodablePicture {
+        path: PathBuf,
+        item: String,
+        source: Box<image::ImageError>,
+    },
 
     #[error(
         "{} has no column {} for the {role}{}; its columns: {}",

@@ -26,6 +26,7 @@ mod config;
 mod error;
 mod key;
 mod logs;
+mod outfit_data;
 mod table;
 
 use std::fmt;
@@ -39,6 +40,7 @@ pub use config::{
 };
 pub use error::{At, Place, ShopError, escaped, printable};
 pub use logs::{Event, Events, Outfit, Query, Review, UnknownItemCount, parse_time_ms};
+pub use outfit_data::{MAX_SHOP_SLOTS, ShopOutfitData};
 pub use table::TableFormat;
 
 pub(crate) use table::Table;

@@ -1,0 +1,200 @@
+//! The hand-made example shop (tests/fixtures/shop: 30 items with pictures, prices, links and
+//! slots, events of ten shoppers, a search log, reviews and 20 outfits) through the product
+//! path: `tailor train --shop`, `eval`, `export`, then ranking and complete the look on the
+//! bundle, natively. What trains from what is stated in run.json and the manifest; the bundle
+//! carries product cards, the shop's pictures beside it, and outfits over the shop's own items.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use tailor_core::bundle::Bundle;
+
+fn tailor() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tailor"))
+}
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/shop")
+}
+
+fn run_ok(command: &mut Command) -> Output {
+    let output = command.output().expect("start tailor");
+    assert!(
+        output.status.success(),
+        "tailor failed\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn the_example_shop_trains_exports_ranks_and_completes_looks_from_its_own_data() {
+    let temp = tempfile::tempdir().unwrap();
+    let run = temp.path().join("run");
+    let trained = run_ok(
+        tailor()
+            .args(["train", "--quiet", "--quick", "--epochs", "4"])
+            .args(["--min-requests", "3", "--shop"])
+            .arg(fixture())
+            .arg("--out")
+            .arg(&run),
+    );
+    let said = String::from_utf8_lossy(&trained.stdout);
+    assert!(said.contains("real sessions"), "{said}");
+    assert!(said.contains("the shop's own 20 outfits"), "{said}");
+
+    let sources = json(&run.join("run.json"))["sources"].clone();
+    assert_eq!(sources["requests"]["queries"], 50, "{sources}");
+    assert_eq!(sources["requests"]["reviews"], 8);
+    assert_eq!(sources["requests"]["pseudo"], 0);
+    assert!(sources["requests"]["test"].as_u64().unwrap() > 0);
+    assert_eq!(sources["real_sessions"], true);
+    assert_eq!(sources["synthetic_outfits"], false);
+
+    let report = run.join("report.json");
+    run_ok(
+        tailor()
+            .args(["eval", "--run"])
+            .arg(&run)
+            .arg("--json")
+            .arg(&report),
+    );
+    assert_eq!(json(&report)["sources"], sources);
+
+    let bundle = temp.path().join("bundle");
+    run_ok(
+        tailor()
+            .args(["export", "--run"])
+            .arg(&run)
+            .arg("--out")
+            .arg(&bundle)
+            .arg("--report")
+            .arg(&report),
+    );
+    let loaded = Bundle::open_dir(&bundle).expect("the bundle loads");
+    assert_eq!(loaded.manifest.item_count, 30);
+    assert_eq!(loaded.manifest.metrics["trained_from"], sources);
+
+    // Product cards: every field of the catalog, and the pictures copied beside the bundle.
+    let items = loaded.items().unwrap();
+    let shirt = items.iter().find(|i| i.id == "t01").expect("t01 is there");
+    assert_eq!(shirt.title, "Linen shirt");
+    assert_eq!(shirt.category, ["Women", "Tops", "Shirts"]);
+    assert_eq!(shirt.class, "Shirts");
+    assert_eq!(shirt.price, Some(49.0));
+    assert_eq!(shirt.currency, "EUR");
+    assert_eq!(shirt.url, "https://shop.example/p/t01");
+    assert_eq!(shirt.image, "images/t01.png");
+    for item in &items {
+        let copied = bundle.join(&item.image);
+        assert_eq!(
+            std::fs::read(&copied).unwrap(),
+            std::fs::read(fixture().join(&item.image)).unwrap(),
+            "{}",
+            item.id
+        );
+    }
+    // Pictures are not bundle files: the page loads each when it shows it.
+    assert!(
+        loaded
+            .manifest
+            .files
+            .iter()
+            .all(|f| !f.path.starts_with("images/"))
+    );
+
+    // The outfit section is the shop's own: its slots, its items, not synthetic.
+    let section = loaded.manifest.outfits.clone().expect("an outfit section");
+    assert!(!section.synthetic);
+    let slot_names: Vec<&str> = section.slots.iter().map(|s| s.name.as_str()).collect();
+    let mut sorted = slot_names.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["bag", "bottom", "outerwear", "shoes", "top"]);
+    let catalog_ids: HashSet<&str> = items.iter().map(|i| i.id.as_str()).collect();
+
+    // A request names its item: the exact title ranks it first, natively as in the browser.
+    let ranked: Value = serde_json::from_slice(
+        &run_ok(
+            tailor()
+                .args(["recommend", "--json", "--k", "3", "--bundle"])
+                .arg(&bundle)
+                .args(["--query", "breton striped top"]),
+        )
+        .stdout,
+    )
+    .unwrap();
+    let top: Vec<&str> = ranked[0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert!(top.contains(&"t02"), "breton striped top: {top:?}");
+
+    // Complete the look from a shirt: outfits of the shop's items, the shirt in each, one item
+    // per slot.
+    let looks: Value = serde_json::from_slice(
+        &run_ok(
+            tailor()
+                .args([
+                    "complete", "--json", "--anchor", "t01", "--k", "3", "--bundle",
+                ])
+                .arg(&bundle),
+        )
+        .stdout,
+    )
+    .unwrap();
+    let outfits = looks["outfits"].as_array().expect("outfits");
+    assert_eq!(outfits.len(), 3, "{looks}");
+    for outfit in outfits {
+        let ids: Vec<&str> = outfit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap())
+            .collect();
+        assert!(ids.contains(&"t01"), "{ids:?}");
+        assert!(ids.iter().all(|id| catalog_ids.contains(id)), "{ids:?}");
+        let slots: HashSet<&str> = outfit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["slot"].as_str().unwrap())
+            .collect();
+        assert_eq!(slots.len(), ids.len(), "one item per slot: {ids:?}");
+    }
+}
+
+#[test]
+fn a_shop_that_does_not_open_trains_nothing() {
+    let temp = tempfile::tempdir().unwrap();
+    let shop = temp.path().join("shop");
+    std::fs::create_dir_all(&shop).unwrap();
+    std::fs::write(
+        shop.join("catalog.csv"),
+        "id,title,price\na,Dress,10\nb,Coat,-5\n",
+    )
+    .unwrap();
+    let run = temp.path().join("run");
+    let output = tailor()
+        .args(["train", "--quiet", "--shop"])
+        .arg(&shop)
+        .arg("--out")
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("catalog.csv:3"), "{said}");
+    assert!(
+        !run.join("run.json").exists(),
+        "nothing is written for a shop that fails"
+    );
+}

@@ -1,0 +1,91 @@
+// The hand-made example shop (tests/fixtures/shop) in the demo shop page: its bundle, trained by
+// `cargo xtask test` through `tailor train --shop`, ranks requests in the browser as natively,
+// shows product cards with the shop's pictures, prices and links, and completes looks from the
+// shop's own outfits over its own items (one catalog for both).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { useBrowser } from './harness.mjs';
+import { readItems, readJson } from './bundles.mjs';
+import { ask, nativeRanking, openShop as openShopIn } from './shop.mjs';
+
+/** The hand-made shop's bundle directory (TAILOR_HANDMADE_BUNDLE). */
+function handmadeBundle() {
+  const dir = process.env.TAILOR_HANDMADE_BUNDLE;
+  if (!dir || !fs.existsSync(path.join(dir, 'manifest.json'))) {
+    throw new Error('TAILOR_HANDMADE_BUNDLE must name the bundle `cargo xtask test` exports from ' +
+      'tests/fixtures/shop; run the browser tests with `cargo xtask test`.');
+  }
+  return path.resolve(dir);
+}
+
+const session = useBrowser('www', () => ({ '/web': 'web', '/handmade': handmadeBundle() }));
+const openShop = () => openShopIn(session, '?bundle=/handmade/');
+
+test('the hand-made shop: results are product cards with the shop\'s pictures, prices and links, ranked as natively', async () => {
+  const items = new Map(readItems(handmadeBundle()).map((item) => [item.id, item]));
+  const { page, problems } = await openShop();
+  // Pictures load lazily: a tall window shows (and so loads) every result card.
+  await page.setViewportSize({ width: 1400, height: 8000 });
+  const results = await ask(page, 'breton striped top');
+  const native = nativeRanking(handmadeBundle(), 'breton striped top', results.length);
+  assert.deepEqual(results.map((r) => r.id), native.map((r) => r.id));
+  assert.ok(results.slice(0, 3).some((r) => r.id === 't02'), `t02 in the top 3: ${results.map((r) => r.id)}`);
+
+  // Every picture loads (served beside the bundle), prices show with their currency, links lead
+  // to the product pages.
+  await page.waitForFunction(() => [...document.querySelectorAll('#results img.picture')]
+    .every((img) => img.complete), null, { timeout: 30_000 });
+  const cards = await page.$$eval('#results > li', (lis) => lis.map((li) => {
+    const img = li.querySelector('img.picture');
+    return {
+      id: li.querySelector('button.item').dataset.id,
+      picture: img ? { src: img.src, width: img.naturalWidth } : null,
+      price: li.querySelector('.price')?.textContent ?? null,
+      link: li.querySelector('a.product-link')?.href ?? null,
+    };
+  }));
+  assert.equal(cards.length, results.length);
+  for (const card of cards) {
+    const item = items.get(card.id);
+    assert.ok(card.picture, `${card.id} shows a picture`);
+    assert.ok(card.picture.src.endsWith(`/handmade/${item.image}`), `${card.id}: ${card.picture.src}`);
+    assert.ok(card.picture.width > 0, `${card.id}: the picture decoded`);
+    assert.ok(card.price.includes(item.price.toFixed(2)), `${card.id}: price ${card.price} for ${item.price}`);
+    assert.ok(/€|EUR/.test(card.price), `${card.id}: the currency shows: ${card.price}`);
+    assert.equal(card.link, item.url);
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('the hand-made shop completes a look from its own outfits over the same items it ranks', async () => {
+  const bundle = handmadeBundle();
+  const catalog = new Set(readItems(bundle).map((item) => item.id));
+  const manifest = readJson(bundle, 'manifest.json');
+  assert.equal(manifest.outfits.synthetic, false);
+  const { page, problems } = await openShop();
+  const look = await page.evaluate(async () => {
+    const rec = window.tailorShop.rec;
+    await rec.history.clear();
+    return {
+      outfitItems: rec.outfitItems.map((item) => item.id),
+      ...(await rec.completeOutfit({ anchor: 't01', k: 3, history: [] })),
+    };
+  });
+  assert.ok(look.outfitItems.length > 0);
+  for (const id of look.outfitItems) assert.ok(catalog.has(id), `outfit item ${id} is a catalog item`);
+  assert.equal(look.synthetic, false);
+  assert.equal(look.outfits.length, 3);
+  const native = JSON.parse(execFileSync(process.env.TAILOR_BIN,
+    ['complete', '--json', '--bundle', bundle, '--anchor', 't01', '--k', '3']));
+  assert.deepEqual(look.outfits.map((o) => o.items.map((i) => i.id)),
+    native.outfits.map((o) => o.items.map((i) => i.id)));
+  for (const outfit of look.outfits) {
+    const ids = outfit.items.map((item) => item.id);
+    assert.ok(ids.includes('t01'), ids.join(' + '));
+    assert.equal(new Set(outfit.items.map((item) => item.slot)).size, ids.length, 'one item per slot');
+  }
+  assert.deepEqual(problems, []);
+});
