@@ -148,7 +148,9 @@ function itemCard(item, { score, because = [] } = {}) {
   const picture = pictureUrl(item.image);
   if (picture) {
     const img = el('img', 'picture');
-    img.loading = 'lazy';
+    // Not lazy: the grid is paged already, and Chromium lets an <img> of a URL that a deferred
+    // lazy one (an off-screen catalog card) is waiting for wait too, so a result's picture
+    // could stay blank.
     img.alt = '';
     img.src = picture;
     button.append(img);
@@ -457,8 +459,9 @@ async function ask(query) {
     const roundTrip = performance.now() - started;
     state.query = text;
     window.tailorShop.result = { query: text, ...result };
+    // A result names its item; the card shows the catalog's product data for it.
     ui.results.replaceChildren(...result.items.map((item) =>
-      itemCard(item, { score: item.score, because: item.because })));
+      itemCard({ ...state.byId.get(item.id), ...item }, { score: item.score, because: item.because })));
     const { encodeMs, scoreMs } = result.timings ?? {};
     const inside = Number.isFinite(encodeMs) && Number.isFinite(scoreMs)
       ? ` (encode ${encodeMs.toFixed(1)} ms, score ${scoreMs.toFixed(1)} ms)`
@@ -494,8 +497,9 @@ async function start() {
       },
     });
     state.rec = rec;
-    // Outfit items share the history panel with catalog items.
-    state.byId = new Map([...rec.items, ...rec.outfitItems].map((item) => [item.id, item]));
+    // Outfit items share the history panel with catalog items. One id may name both (a shop's
+    // own outfits): the catalog's product card wins.
+    state.byId = new Map([...rec.outfitItems, ...rec.items].map((item) => [item.id, item]));
     window.tailorShop.rec = rec;
     ui.progressRow.hidden = true;
     ui.status.textContent = `Ready: ${rec.items.length.toLocaleString('en-US')} items, recommendations run on this device.`;
