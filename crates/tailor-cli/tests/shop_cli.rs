@@ -6,28 +6,15 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
 use tailor_core::bundle::Bundle;
 
-fn tailor() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tailor"))
-}
+mod common;
+use common::{run_ok, tailor};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/shop")
-}
-
-fn run_ok(command: &mut Command) -> Output {
-    let output = command.output().expect("start tailor");
-    assert!(
-        output.status.success(),
-        "tailor failed\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
 }
 
 fn json(path: &Path) -> Value {

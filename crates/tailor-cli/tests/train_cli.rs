@@ -4,21 +4,19 @@
 //! ranks and refuses damage.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tailor_core::bundle::{Bundle, BundleError};
+
+mod common;
+use common::{run_ok, tailor};
 
 #[path = "../../../tests/quality.rs"]
 mod quality;
 
 const SUBSET: &str = "24,15";
 const EPOCHS: &str = "12";
-
-fn tailor() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tailor"))
-}
 
 /// The Women's Clothing slice as an example shop.
 fn import_shop(dir: &Path) -> PathBuf {
@@ -45,17 +43,6 @@ fn train_args(shop: &Path, out: &Path) -> Vec<String> {
         out.display().to_string(),
     ])
     .collect()
-}
-
-fn run_ok(command: &mut Command) -> Output {
-    let output = command.output().expect("start tailor");
-    assert!(
-        output.status.success(),
-        "tailor failed\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
 }
 
 const VARIANTS: [&str; 2] = ["whisperlite-minilm", "whisperlite-static"];

@@ -725,12 +725,7 @@ impl OutfitSource {
             OutfitSource::SyntheticFashionMnist
         } else {
             OutfitSource::Shop {
-                pictures: shop.outfits.iter().all(|outfit| {
-                    outfit.items.iter().all(|&item| {
-                        let item = &shop.catalog.items[item as usize];
-                        !item.image_is_url() && shop.image_path(item).is_some()
-                    })
-                }),
+                pictures: shop.outfit_pictures(),
             }
         }
     }

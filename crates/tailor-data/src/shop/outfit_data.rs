@@ -38,6 +38,16 @@ pub struct ShopOutfitData {
 }
 
 impl Shop {
+    /// Whether every outfit item (every catalog item with a slot) has a picture file: the rule
+    /// by which [`Shop::outfit_data`] gives thumbnails or blank ones, cheap to ask on its own.
+    pub fn outfit_pictures(&self) -> bool {
+        self.catalog
+            .items
+            .iter()
+            .filter(|item| !item.slot.is_empty())
+            .all(|item| !item.image_is_url() && self.image_path(item).is_some())
+    }
+
     /// The shop's outfits for the outfit model, or `None` when it has none.
     pub fn outfit_data(&self) -> Result<Option<ShopOutfitData>, ShopError> {
         if self.outfits.is_empty() {
@@ -102,8 +112,8 @@ impl Shop {
         let mut catalog_index = Vec::new();
         let mut outfit_index = vec![None; self.catalog.len()];
         let side = FASHION_MNIST_SIDE as u32;
+        let pictures = self.outfit_pictures();
         let mut pixels = Vec::new();
-        let mut pictures = true;
         for (position, item) in self.catalog.items.iter().enumerate() {
             let Some(slot) = slots.iter().position(|s| *s == item.slot) else {
                 continue;
@@ -128,16 +138,10 @@ impl Shop {
                 class,
                 title: item.title.clone(),
             });
-            match self.image_path(item).filter(|_| !item.image_is_url()) {
+            match self.image_path(item).filter(|_| pictures) {
                 Some(path) => pixels.extend(thumbnail(&path, &item.id, side)?),
-                None => {
-                    pictures = false;
-                    pixels.extend(std::iter::repeat_n(0u8, (side * side) as usize));
-                }
+                None => pixels.extend(std::iter::repeat_n(0u8, (side * side) as usize)),
             }
-        }
-        if !pictures {
-            pixels.fill(0);
         }
 
         // Shoppers in order of first appearance; outfits without one share a last "user".
