@@ -5,11 +5,13 @@
 // Clicks, requests and clearing the history run one after another (see `enqueue`); a click or a
 // clear re-ranks the request on screen, so the shopper sees what the history does to it.
 //
-// "Complete the look" shows the bundle's outfit catalog as a lookbook of pictures; choosing an
-// item records a view and shows, under it, outfits that contain it (completeOutfit).
+// "Complete the look" shows an outfit catalog as a lookbook of pictures; choosing an item records
+// a view and shows, under it, outfits that contain it (completeOutfit). The outfits come from the
+// catalog's bundle when it has an outfit model, else from the bundle served at `?looks=`.
 //
-// Test hooks: `?bundle=/path/` (same-origin path) and `?backend=cpu|webgpu|auto` pick what to
-// load; `window.tailorShop` = {ready, rec, error, result, look, idle}: `result` is the
+// Test hooks: `?bundle=/path/`, `?looks=/path/` (same-origin paths) and
+// `?backend=cpu|webgpu|auto` pick what to load; `window.tailorShop` = {ready, rec, looks, error,
+// result, look, idle}: `result` is the
 // recommendation on screen (with its query), `look` the outfits on screen (completeOutfit's
 // result with its query), `idle()` resolves once every click, request and clear made so far has
 // taken effect; <body data-state> is loading | ready | error.
@@ -64,10 +66,16 @@ function pathParameter(name, fallback) {
 
 const params = new URLSearchParams(location.search);
 const bundle = pathParameter('bundle', '/bundle/');
+// Where complete the look comes from when the catalog's bundle has no outfit model: another
+// shop's bundle (the demo serves the Fashion-MNIST example shop's there).
+const looksBundle = pathParameter('looks', '/looks/');
 const backend = ['auto', 'cpu', 'webgpu'].includes(params.get('backend')) ? params.get('backend') : 'auto';
 
 const state = {
   rec: null,
+  /** The recommender whose outfit model completes the look: `rec` when its bundle has one,
+   * else the one loaded from `looksBundle`, else null. */
+  looks: null,
   byId: new Map(),
   filtered: [],
   shown: 0,
@@ -233,7 +241,7 @@ function picture(index, title, className = 'picture') {
   canvas.dataset.index = String(index);
   canvas.setAttribute('role', 'img');
   canvas.setAttribute('aria-label', title);
-  const image = state.rec.outfitImage(index);
+  const image = state.looks.outfitImage(index);
   if (image) {
     for (let i = 0; i < image.data.length; i += 4) image.data.fill(255 - image.data[i], i, i + 3);
     canvas.getContext('2d').putImageData(image, 0, 0);
@@ -280,7 +288,7 @@ function interleaved(items) {
 
 function applySlotFilter() {
   const wanted = ui.slotFilter.value;
-  const all = state.rec.outfitItems;
+  const all = state.looks.outfitItems;
   state.lookItems = wanted ? all.filter((item) => item.slot === wanted) : interleaved(all);
   state.lookShown = 0;
   ui.lookbook.replaceChildren();
@@ -342,7 +350,7 @@ async function showLook(anchor, query = '') {
   try {
     const started = performance.now();
     // No `history` given: completeOutfit() reads the stored on-device history itself.
-    const look = await state.rec.completeOutfit({ anchor, query: text, k: OUTFITS });
+    const look = await state.looks.completeOutfit({ anchor, query: text, k: OUTFITS });
     const roundTrip = performance.now() - started;
     state.look = { anchor, query: text };
     window.tailorShop.look = { query: text, ...look };
@@ -376,15 +384,27 @@ async function showLook(anchor, query = '') {
 }
 
 async function chooseLookItem(button) {
-  const recorded = await state.rec.history.record({ itemId: button.dataset.id, event: 'view' });
+  // Into the history of the bundle whose outfit model reads it (another shop's bundle keeps
+  // its own; the panel shows both).
+  const recorded = await state.looks.history.record({ itemId: button.dataset.id, event: 'view' });
   if (recorded) button.classList.add('seen');
   await renderHistory();
   // The catalog ranking does not read outfit items, so only the outfits follow this view.
   await showLook(button.dataset.id, ui.lookQuery.value);
 }
 
+/** The catalog's own bundle when it has an outfit model; otherwise the bundle at `looksBundle`
+ * if one is served there; otherwise null (no complete the look). */
+async function loadLooks(rec) {
+  if (rec.outfitSection) return rec;
+  const probe = await fetch(new URL('manifest.json', new URL(looksBundle, location.href)), { method: 'HEAD' })
+    .catch(() => null);
+  if (!probe?.ok) return null;
+  return Tailor.load(looksBundle, { backend });
+}
+
 function startLookbook(rec) {
-  const section = rec.outfitSection;
+  const section = rec?.outfitSection;
   if (!section || rec.outfitItems.length === 0) return;
   ui.lookSynthetic.replaceChildren();
   if (section.synthetic) {
@@ -393,6 +413,9 @@ function startLookbook(rec) {
       'real shoppers\' outfits; its scores show the method, not real taste.');
   } else {
     ui.lookSynthetic.append('Outfits learnt from this shop\'s own outfits.');
+  }
+  if (rec !== state.rec) {
+    ui.lookSynthetic.append(' The outfits come from another example shop\'s bundle, over its own items.');
   }
   fillSlotFilter(section);
   applySlotFilter();
@@ -403,8 +426,17 @@ function startLookbook(rec) {
 // ---------------------------------------------------------------------------------------------
 // History
 
-async function renderHistory() {
+/** The shopper's history, most recent first: the catalog's, and the looks bundle's where that
+ * is another bundle. */
+async function historyEntries() {
   const entries = await state.rec.history.list();
+  if (!state.looks || state.looks === state.rec) return entries;
+  const looks = await state.looks.history.list();
+  return [...entries, ...looks].sort((a, b) => b.time - a.time);
+}
+
+async function renderHistory() {
+  const entries = await historyEntries();
   ui.history.replaceChildren(...entries.map((entry) => {
     const item = state.byId.get(entry.itemId);
     const li = el('li');
@@ -430,6 +462,7 @@ async function recordView(button, event) {
 
 async function clearHistory() {
   await state.rec.history.clear();
+  if (state.looks && state.looks !== state.rec) await state.looks.history.clear();
   document.querySelectorAll('.seen').forEach((node) => node.classList.remove('seen'));
   await renderHistory();
   await rerank();
@@ -497,17 +530,19 @@ async function start() {
       },
     });
     state.rec = rec;
+    state.looks = await loadLooks(rec);
     // Outfit items share the history panel with catalog items. One id may name both (a shop's
     // own outfits): the catalog's product card wins.
-    state.byId = new Map([...rec.outfitItems, ...rec.items].map((item) => [item.id, item]));
+    state.byId = new Map([...(state.looks?.outfitItems ?? []), ...rec.items].map((item) => [item.id, item]));
     window.tailorShop.rec = rec;
+    window.tailorShop.looks = state.looks;
     ui.progressRow.hidden = true;
     ui.status.textContent = `Ready: ${rec.items.length.toLocaleString('en-US')} items, recommendations run on this device.`;
     ui.backend.textContent = `${rec.backend} (${rec.device})`;
     ui.backendReason.textContent = rec.backendReason;
     fillClassFilter(rec.items);
     applyFilter();
-    startLookbook(rec);
+    startLookbook(state.looks);
     await renderHistory();
     ui.askButton.disabled = false;
     document.body.dataset.state = 'ready';

@@ -5,9 +5,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_FLAGS, openPage, useBrowser } from './harness.mjs';
-import { readJson, testBundle } from './bundles.mjs';
+import { outfitsBundle, readJson, testBundle } from './bundles.mjs';
 
-const session = useBrowser('tests/browser/pages', () => ({ '/web': 'web', '/bundle': testBundle() }));
+const session = useBrowser('tests/browser/pages', () => ({
+  '/web': 'web',
+  '/bundle': testBundle(),
+  '/looks': outfitsBundle(),
+}));
 
 const QUERIES = [
   'red summer dress',
@@ -78,7 +82,7 @@ test('CPU and WebGPU complete the look identically: the user encoder runs on the
     for (const backend of ['cpu', 'webgpu']) {
       let rec;
       try {
-        rec = await Tailor.load('/bundle/', { backend });
+        rec = await Tailor.load('/looks/', { backend });
       } catch (error) {
         return { failed: backend, code: error.code, message: error.message };
       }

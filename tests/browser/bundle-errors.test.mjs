@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { openPage, useBrowser } from './harness.mjs';
-import { STACK_TRACE, copyBundle, readItems, readJson, rewriteVerified, tempDir } from './bundles.mjs';
+import { STACK_TRACE, copyBundle, outfitsBundle, readItems, readJson, rewriteVerified, tempDir } from './bundles.mjs';
 
 const LOAD_TIMEOUT = 90_000;
 const dirs = {};
@@ -36,6 +36,7 @@ const session = useBrowser('www', () => {
   return {
     '/web': 'web',
     '/pages': 'tests/browser/pages',
+    '/looks': outfitsBundle(),
     ...Object.fromEntries(Object.entries(dirs).map(([name, dir]) => [`/${name}`, dir])),
   };
 });

@@ -1,5 +1,6 @@
-// Test bundles for the browser tests: the one `cargo xtask test` trains (TAILOR_TEST_BUNDLE), and
-// temporary copies of it that the tests damage on purpose. Item ids and titles always come from
+// Test bundles for the browser tests: the ones `cargo xtask test` trains (TAILOR_TEST_BUNDLE, and
+// TAILOR_OUTFITS_BUNDLE for complete the look), and
+// temporary copies of them that the tests damage on purpose. Item ids and titles always come from
 // the bundle's own items.json, never from constants here.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -17,6 +18,17 @@ export function testBundle() {
   }
   if (!fs.existsSync(path.join(dir, 'manifest.json'))) {
     throw new Error(`TAILOR_TEST_BUNDLE=${dir} has no manifest.json: it must name a bundle directory`);
+  }
+  return path.resolve(dir);
+}
+
+/** The Fashion-MNIST example shop's bundle (TAILOR_OUTFITS_BUNDLE), the one with an outfit model:
+ * a shop without outfits, like the test bundle's, gets none. */
+export function outfitsBundle() {
+  const dir = process.env.TAILOR_OUTFITS_BUNDLE;
+  if (!dir || !fs.existsSync(path.join(dir, 'manifest.json'))) {
+    throw new Error(`TAILOR_OUTFITS_BUNDLE=${dir ?? ''} must name a bundle directory with an outfit ` +
+      'model, e.g. the one `cargo xtask test` exports from `tailor import fashion-mnist-outfits`.');
   }
   return path.resolve(dir);
 }
@@ -40,10 +52,11 @@ export function tempDir(label) {
   return dir;
 }
 
-/** A copy of the test bundle in a temporary directory (removed after the test file). */
-export function copyBundle(label) {
+/** A copy of a bundle (the test bundle by default) in a temporary directory (removed after the
+ * test file). */
+export function copyBundle(label, source = testBundle()) {
   const dir = tempDir(label);
-  fs.cpSync(testBundle(), dir, { recursive: true });
+  fs.cpSync(source, dir, { recursive: true });
   return dir;
 }
 

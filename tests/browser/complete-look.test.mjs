@@ -1,15 +1,16 @@
-// "Complete the look" in the browser, on the real test bundle's outfit model (Fashion Hash Net
-// over Fashion-MNIST items, trained on SYNTHETIC outfits): completeOutfit() in the page gives the
-// native `tailor complete` outfits, its compatibility is the formula recomputed naively from the
+// "Complete the look" in the browser, on the outfit model of the Fashion-MNIST example shop's
+// bundle (Fashion Hash Net over its items, trained on its SYNTHETIC outfits through
+// `tailor train --shop`): completeOutfit() in the page gives the native `tailor complete` outfits, its compatibility is the formula recomputed naively from the
 // bundle's codes, outfits are well formed, errors are clear, the history moves the shopper's
-// code, and the demo shop draws the outfits from pictures with every title as text.
+// code, and the demo shop, whose catalog bundle has no outfit model, draws the outfits of the
+// looks bundle from pictures with every title as text.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { openPage, useBrowser } from './harness.mjs';
-import { copyBundle, readItems, readJson, rewriteVerified, testBundle } from './bundles.mjs';
+import { copyBundle, outfitsBundle, readItems, readJson, rewriteVerified, testBundle } from './bundles.mjs';
 import { openShop, shopIdle } from './shop.mjs';
 
 const dirs = {};
@@ -17,14 +18,20 @@ const IMG = '<img src=x onerror="window.__pwned=1">';
 const SCRIPT = '<script>window.__pwned=2</script>';
 
 const session = useBrowser('www', () => {
-  // A copy whose every outfit title is markup: nothing of it may become HTML in the shop.
-  dirs.hostile = copyBundle('hostile-outfits');
+  // A copy whose every outfit and catalog title is markup: nothing of it may become HTML in the
+  // shop.
+  dirs.hostile = copyBundle('hostile-outfits', outfitsBundle());
   const items = readJson(dirs.hostile, 'outfit_items.json');
-  items.forEach((item, i) => { item.title = `${i % 2 ? SCRIPT : IMG} #${i}`; });
+  const hostile = new Map(items.map((item, i) => [item.id, `${i % 2 ? SCRIPT : IMG} #${i}`]));
+  items.forEach((item) => { item.title = hostile.get(item.id); });
   rewriteVerified(dirs.hostile, 'outfit_items.json', Buffer.from(JSON.stringify(items)));
+  const catalog = readJson(dirs.hostile, 'items.json');
+  catalog.forEach((item) => { item.title = hostile.get(item.id) ?? item.title; });
+  rewriteVerified(dirs.hostile, 'items.json', Buffer.from(JSON.stringify(catalog)));
   return {
     '/web': 'web',
     '/bundle': testBundle(),
+    '/looks': outfitsBundle(),
     '/hostile': dirs.hostile,
     '/pages': 'tests/browser/pages',
   };
@@ -36,10 +43,10 @@ const K = 5;
 const QUERY = 'sandals';
 
 /** The bundle's outfit section and items (slot names resolved), or a failure that says why. */
-function outfitModel(dir = testBundle()) {
+function outfitModel(dir = outfitsBundle()) {
   const section = readJson(dir, 'manifest.json').outfits;
-  assert.ok(section, `the test bundle ${dir} has no outfit model (manifest.json has no "outfits"): ` +
-    'it must be exported from a run trained with the outfit model (`cargo xtask test` does)');
+  assert.ok(section, `the outfits bundle ${dir} has no outfit model (manifest.json has no "outfits"): ` +
+    'it must be exported from a shop with outfits (`cargo xtask test` trains the Fashion-MNIST one)');
   const items = readJson(dir, 'outfit_items.json').map((item, index) => ({
     ...item, slot: section.slots[item.slot].name, index,
   }));
@@ -48,7 +55,7 @@ function outfitModel(dir = testBundle()) {
 
 /** `tailor complete --json`: the native twin of completeOutfit(). */
 function nativeLook(anchor, { query = '', history = [], k = K } = {}) {
-  const args = ['complete', '--json', '--bundle', testBundle(), '--anchor', anchor, '--k', String(k)];
+  const args = ['complete', '--json', '--bundle', outfitsBundle(), '--anchor', anchor, '--k', String(k)];
   if (query) args.push('--query', query);
   if (history.length > 0) args.push('--history', history.join(','));
   return JSON.parse(execFileSync(process.env.TAILOR_BIN, args));
@@ -68,7 +75,7 @@ async function inPage(requests, before = null) {
   const { page, problems } = await openPage(session.browser, `${session.server.url}/pages/index.html`);
   const out = await page.evaluate(async ({ requests, before }) => {
     const { Tailor } = await import('/web/tailor.js');
-    const rec = await Tailor.load('/bundle/', { backend: 'cpu' });
+    const rec = await Tailor.load('/looks/', { backend: 'cpu' });
     await rec.history.clear();
     for (const id of before ?? []) await rec.history.record({ itemId: id });
     const results = [];
@@ -115,8 +122,8 @@ test('completeOutfit() in the page gives the native `tailor complete` outfits (n
   assert.ok(ids.length >= 3, `fewer than 3 anchors: ${ids}`);
   const catalogId = readItems(testBundle())[0].id;
   const cases = ids.flatMap((anchor) => {
-    // Three outfit items other than the anchor, most recent first, and one catalog item, which
-    // the outfit model does not read (it must be reported in unknownHistory).
+    // Three outfit items other than the anchor, most recent first, and an item of another
+    // shop's catalog, which the outfit model does not know (it must be in unknownHistory).
     const history = model.items.filter((item) => item.id !== anchor && item.index % 7 === 3).slice(0, 3).map((i) => i.id);
     return [
       { what: `${anchor}, no history`, request: { anchor, k: K, history: [] } },
@@ -152,10 +159,10 @@ test('compatibility equals the formula recomputed in plain JS from outfit_codes.
   const { page, problems } = await openPage(session.browser, `${session.server.url}/pages/index.html`);
   const checked = await page.evaluate(async ({ anchors, k }) => {
     const { Tailor } = await import('/web/tailor.js');
-    const rec = await Tailor.load('/bundle/', { backend: 'cpu' });
+    const rec = await Tailor.load('/looks/', { backend: 'cpu' });
     const { bits } = rec.outfitSection;
-    const codes = new DataView(await (await fetch('/bundle/outfit_codes.bin')).arrayBuffer());
-    const weights = new DataView(await (await fetch('/bundle/outfit_weights.bin')).arrayBuffer());
+    const codes = new DataView(await (await fetch('/looks/outfit_codes.bin')).arrayBuffer());
+    const weights = new DataView(await (await fetch('/looks/outfit_weights.bin')).arrayBuffer());
     // outfit_weights.bin is w_u then w_c, little-endian f32; only w_c enters compatibility.
     const wc = Array.from({ length: bits }, (_, j) => weights.getFloat32(4 * (bits + j), true));
     // Item i's code: bits/64 little-endian u64 words; bit j is bit j % 64 of word j / 64.
@@ -234,9 +241,9 @@ test('an unknown anchor and k = 0 reject with bad_request and a clear message; t
   const model = outfitModel();
   const anchor = anchors(model)[0];
   const { page, problems } = await openPage(session.browser, `${session.server.url}/pages/index.html`);
-  const run = await page.evaluate(async (anchor) => {
+  const run = await page.evaluate(async ({ anchor, otherShopItem }) => {
     const { Tailor, TailorError } = await import('/web/tailor.js');
-    const rec = await Tailor.load('/bundle/', { backend: 'cpu' });
+    const rec = await Tailor.load('/looks/', { backend: 'cpu' });
     const attempt = async (request) => {
       try {
         await rec.completeOutfit(request);
@@ -250,19 +257,19 @@ test('an unknown anchor and k = 0 reject with bad_request and a clear message; t
       zero: await attempt({ anchor, k: 0, history: [] }),
       tooMany: await attempt({ anchor, k: 101, history: [] }),
       notString: await attempt({ anchor: 7, history: [] }),
-      catalogItem: await attempt({ anchor: rec.items[0].id, history: [] }),
+      otherShopItem: await attempt({ anchor: otherShopItem, history: [] }),
     };
     out.after = (await rec.completeOutfit({ anchor, k: 2, history: [] })).outfits.length;
-    out.recommend = (await rec.recommend({ query: 'dress', k: 3, history: [] })).items.length;
+    out.recommend = (await rec.recommend({ query: 'sandals', k: 3, history: [] })).items.length;
     rec.close();
     return out;
-  }, anchor);
+  }, { anchor, otherShopItem: readItems(testBundle())[0].id });
   const expected = {
     unknown: /unknown anchor item "no-such-outfit-item": it is not one of the bundle's \d+ outfit items/,
     zero: /k must be between 1 and 100, got 0/,
     tooMany: /k must be between 1 and 100, got 101/,
     notString: /anchor must be an outfit item id/,
-    catalogItem: /unknown anchor item/,
+    otherShopItem: /unknown anchor item/,
   };
   for (const [name, pattern] of Object.entries(expected)) {
     const error = run[name];
@@ -324,7 +331,7 @@ const drawnPictures = (page, selector) => page.$$eval(selector, (canvases) => ca
 
 test('the demo shop: choosing a lookbook item shows, under it, outfits that contain it, drawn from the bundle\'s pictures', async () => {
   const model = outfitModel();
-  const images = fs.readFileSync(path.join(testBundle(), 'outfit_images.bin'));
+  const images = fs.readFileSync(path.join(outfitsBundle(), 'outfit_images.bin'));
   // The shop draws Fashion-MNIST's negatives inverted (the garment dark on white).
   const pixelsOf = (index) => Array.from(images.subarray(index * 784, (index + 1) * 784), (v) => 255 - v);
   // Any Content-Security-Policy violation (canvases, workers) is recorded in window.__csp.
@@ -334,8 +341,12 @@ test('the demo shop: choosing a lookbook item shows, under it, outfits that cont
   }));
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.evaluate(() => window.tailorShop.rec.history.clear());
+  await page.evaluate(() => window.tailorShop.looks.history.clear());
+  assert.equal(await page.evaluate(() => window.tailorShop.rec.outfitSection), null,
+    'the catalog\'s bundle has no outfit model: a shop without outfits gets none');
   assert.equal(await page.locator('#look-section').isVisible(), true, 'the section shows');
   assert.match(await page.locator('#look-synthetic').innerText(), /Outfits learnt from synthetic data/);
+  assert.match(await page.locator('#look-synthetic').innerText(), /another example shop's bundle/);
 
   const lookbook = await drawnPictures(page, '#lookbook canvas');
   assert.ok(lookbook.length >= 12, `the lookbook shows ${lookbook.length} items`);
@@ -352,7 +363,8 @@ test('the demo shop: choosing a lookbook item shows, under it, outfits that cont
   const look = await page.evaluate(() => window.tailorShop.look);
   assert.equal(look.anchor, anchor);
   assert.equal(look.historyUsed, 1, 'the choice was recorded as a view and read');
-  assert.deepEqual(await page.evaluate(async () => (await window.tailorShop.rec.history.list()).map((e) => e.itemId)), [anchor]);
+  assert.deepEqual(await page.evaluate(async () => (await window.tailorShop.looks.history.list()).map((e) => e.itemId)), [anchor],
+    'the view is in the history of the bundle whose outfit model reads it');
   assert.equal(await page.locator('#history li .title').first().innerText(), model.items.find((i) => i.id === anchor).title);
 
   // The panel sits right after the chosen item's row, and holds the 3 outfits, each with it.
@@ -422,7 +434,7 @@ test('hostile outfit titles render as text in the lookbook, the outfits and the 
   await shopIdle(page);
   const shown = await page.evaluate(() => ({
     pwned: window.__pwned,
-    images: document.querySelectorAll('img').length,
+    images: document.querySelectorAll('img[onerror], img[src="x"]').length,
     scripts: document.querySelectorAll('main script').length,
     lookbook: [...document.querySelectorAll('#lookbook .look-item .title')].map((n) => n.textContent),
     heading: document.querySelector('#lookbook .look h3 .title').textContent,
@@ -431,7 +443,7 @@ test('hostile outfit titles render as text in the lookbook, the outfits and the 
     history: document.querySelector('#history .title').textContent,
   }));
   assert.equal(shown.pwned, undefined);
-  assert.equal(shown.images, 0, 'no <img> element in the page');
+  assert.equal(shown.images, 0, 'no <img> element of a title in the page');
   assert.equal(shown.scripts, 0, 'no <script> element in the shop\'s content');
   assert.equal(shown.lookbook[0], `${IMG} #0`);
   assert.ok(shown.lookbook.includes(`${SCRIPT} #1`), 'both payloads are on screen');

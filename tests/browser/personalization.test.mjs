@@ -5,13 +5,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openPage, useBrowser } from './harness.mjs';
-import { readItems, readJson, testBundle } from './bundles.mjs';
+import { readItems, readJson, outfitsBundle, testBundle } from './bundles.mjs';
 import { check } from './quality.mjs';
 import { ask, nativeRanking, openShop, shopIdle, shownResults, storedHistory } from './shop.mjs';
 
+// Served as `cargo xtask demo` serves the shop: complete the look from the outfits bundle.
 const session = useBrowser('www', () => ({
   '/web': 'web',
   '/bundle': testBundle(),
+  '/looks': outfitsBundle(),
   '/pages': 'tests/browser/pages',
 }));
 
@@ -306,4 +308,36 @@ test('worker API: unknown history ids are reported and change nothing; historyUs
   }
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+test('"for you": an empty request with a history ranks from the history alone, in the page as natively', async () => {
+  personalization();
+  const items = readItems(testBundle());
+  const [className] = [...countsByClass(items)].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0];
+  const recentFirst = items.filter((item) => item.class === className).slice(0, VIEWS).map((item) => item.id).reverse();
+  const { page, problems } = await openPage(session.browser, `${session.server.url}/pages/index.html`);
+  const run = await page.evaluate(async (history) => {
+    const { Tailor } = await import('/web/tailor.js');
+    const rec = await Tailor.load('/bundle/', { backend: 'cpu' });
+    const out = {
+      forYou: await rec.recommend({ query: '', k: 10, history }),
+      blank: await rec.recommend({ query: '   ', k: 10, history }),
+      nothing: await rec.recommend({ query: '', k: 10, history: [] }),
+    };
+    rec.close();
+    return out;
+  }, recentFirst);
+  await page.close();
+  assert.deepEqual(problems, []);
+  assert.equal(run.forYou.personalized, true);
+  assert.equal(run.forYou.historyUsed, VIEWS);
+  assert.equal(run.forYou.items.length, 10);
+  assertSameRanking(run.forYou.items, nativeRanking(testBundle(), '', 10, recentFirst), 'for you');
+  assertSameRanking(run.blank.items, run.forYou.items, 'a blank request is an empty one');
+  assertSameRanking(run.nothing.items, nativeRanking(testBundle(), '', 10), 'no request, no history');
+  assert.notDeepEqual(run.forYou.items.map((r) => r.id), run.nothing.items.map((r) => r.id),
+    'the history moves the "for you" ranking');
+  assert.ok(run.forYou.items.some((r) => r.because.length > 0), 'for-you results say which viewed items they come from');
+  console.log(`  for you after ${VIEWS} ${className} views: ${countOf(run.forYou.items, className)} of the top 10 are ` +
+    `${className} (without a history: ${countOf(run.nothing.items, className)})`);
 });

@@ -1,7 +1,7 @@
 // Takes www/screenshot-outfits.png: the demo shop's "Complete the look" section after choosing
 // a lookbook item and asking for "sandals". Not a test (xtask runs only *.test.mjs):
 //
-//   TAILOR_BIN=$CARGO_TARGET_DIR/debug/tailor TAILOR_TEST_BUNDLE=<bundle dir> \
+//   TAILOR_BIN=$CARGO_TARGET_DIR/debug/tailor TAILOR_OUTFITS_BUNDLE=<bundle dir> \
 //     node tests/browser/screenshot-outfits.mjs [out.png]
 import path from 'node:path';
 import { ROOT, launchChromium, openPage, startServer } from './harness.mjs';
@@ -9,8 +9,8 @@ import { shopIdle, waitReady } from './shop.mjs';
 
 const out = path.resolve(process.argv[2] ?? path.join(ROOT, 'www/screenshot-outfits.png'));
 // (bundles.mjs's testBundle() would register node:test hooks, which a script does not want.)
-const bundle = process.env.TAILOR_TEST_BUNDLE;
-if (!bundle) throw new Error('TAILOR_TEST_BUNDLE must name a bundle directory with an outfit model');
+const bundle = process.env.TAILOR_OUTFITS_BUNDLE;
+if (!bundle) throw new Error('TAILOR_OUTFITS_BUNDLE must name a bundle directory with an outfit model');
 const server = await startServer('www', { '/web': 'web', '/bundle': bundle });
 const browser = await launchChromium();
 try {

@@ -6,13 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ROOT, openPage, useBrowser } from './harness.mjs';
-import { readItems, testBundle } from './bundles.mjs';
+import { readItems, outfitsBundle, testBundle } from './bundles.mjs';
 import { check, classFocus, describeFocus } from './quality.mjs';
 import { LOAD_TIMEOUT, ask, historyPanel, nativeRanking, openShop as openShopIn, storedHistory, waitReady } from './shop.mjs';
 
+// Served as `cargo xtask demo` serves the shop: complete the look from the outfits bundle.
 const session = useBrowser('www', () => ({
   '/web': 'web',
   '/bundle': testBundle(),
+  '/looks': outfitsBundle(),
   '/pages': 'tests/browser/pages',
 }));
 

@@ -31,10 +31,19 @@ enum Encoder {
     Minilm,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Dataset {
     /// Women's E-Commerce Clothing Reviews: catalog and reviews.
     WomensClothing,
+    /// MovieLens-1M: movies as items, ratings as timestamped events.
+    #[value(name = "movielens-1m")]
+    Movielens1m,
+    /// MovieLens-100k: movies as items, ratings as timestamped events.
+    #[value(name = "movielens-100k")]
+    Movielens100k,
+    /// SYNTHETIC outfits over Fashion-MNIST pictures: items with PNG pictures and slots, and
+    /// the seeded generated outfits, labelled synthetic in tailor.toml.
+    FashionMnistOutfits,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -135,9 +144,19 @@ enum Command {
         dataset: Dataset,
         #[arg(long)]
         out: PathBuf,
-        /// Quick runs: only the ITEMS most reviewed items, each with at most REVIEWS reviews.
+        /// Women's Clothing, for quick runs: only the ITEMS most reviewed items, each with at
+        /// most REVIEWS reviews.
         #[arg(long, value_name = "ITEMS,REVIEWS", value_parser = parse_subset)]
         subset: Option<[usize; 2]>,
+        /// MovieLens, for quick runs: only the first N users.
+        #[arg(long, value_name = "N")]
+        users: Option<usize>,
+        /// Fashion-MNIST outfits: the generator's smaller quick shop.
+        #[arg(long)]
+        quick: bool,
+        /// Fashion-MNIST outfits: the generator's seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
         #[arg(long)]
         cache: Option<PathBuf>,
     },
@@ -286,15 +305,58 @@ fn main() -> Result<()> {
             quiet,
         }),
         Command::Import {
-            dataset: Dataset::WomensClothing,
+            dataset,
             out,
             subset,
+            users,
+            quick,
+            seed,
             cache,
-        } => tailor_cli::data::import_womens_clothing(
-            &out,
-            subset,
-            &cache.unwrap_or_else(PackageCache::default_root),
-        ),
+        } => {
+            let cache = cache.unwrap_or_else(PackageCache::default_root);
+            let only = |allowed: bool, flag: &str, dataset: &str| {
+                if allowed {
+                    Ok(())
+                } else {
+                    Err(anyhow::anyhow!(
+                        "{flag} applies only to `tailor import {dataset}`"
+                    ))
+                }
+            };
+            let is = |d: Dataset| dataset == d;
+            only(
+                subset.is_none() || is(Dataset::WomensClothing),
+                "--subset",
+                "womens-clothing",
+            )?;
+            only(
+                users.is_none() || is(Dataset::Movielens1m) || is(Dataset::Movielens100k),
+                "--users",
+                "movielens-1m|movielens-100k",
+            )?;
+            only(
+                (!quick && seed == 0) || is(Dataset::FashionMnistOutfits),
+                "--quick and --seed",
+                "fashion-mnist-outfits",
+            )?;
+            match dataset {
+                Dataset::WomensClothing => {
+                    tailor_cli::data::import_womens_clothing(&out, subset, &cache)
+                }
+                Dataset::Movielens1m => {
+                    tailor_cli::data::import_movielens(&out, MovieLensVariant::Ml1m, users, &cache)
+                }
+                Dataset::Movielens100k => tailor_cli::data::import_movielens(
+                    &out,
+                    MovieLensVariant::Ml100k,
+                    users,
+                    &cache,
+                ),
+                Dataset::FashionMnistOutfits => {
+                    tailor_cli::data::import_fashion_mnist_outfits(&out, quick, seed)
+                }
+            }
+        }
         Command::Eval {
             run,
             movielens,

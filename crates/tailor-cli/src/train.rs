@@ -124,6 +124,21 @@ pub fn eval(run_dir: &Path, json: &Path, plots: Option<&Path>, cache: Option<&Pa
             .collect();
         println!("{}", markdown_table(&rows));
     }
+    if let Some(next) = &report.next_item {
+        println!(
+            "## for you (next item from the history): {}\n",
+            next.description
+        );
+        println!("| method | HR@10 | NDCG@10 | Recall@20 | valid NDCG@10 |");
+        println!("|---|---:|---:|---:|---:|");
+        for m in &next.methods {
+            println!(
+                "| {} | {:.4} | {:.4} | {:.4} | {:.4} |",
+                m.name, m.test.hr_at_10, m.test.ndcg_at_10, m.test.recall_at_20, m.valid.ndcg_at_10
+            );
+        }
+        println!();
+    }
     println!(
         "static encoder: {} tokens x {} dims, {:.2} MB in int8",
         report.static_encoder.vocab,

@@ -43,6 +43,7 @@ fn the_example_shop_trains_exports_ranks_and_completes_looks_from_its_own_data()
     assert_eq!(sources["requests"]["pseudo"], 0);
     assert!(sources["requests"]["test"].as_u64().unwrap() > 0);
     assert_eq!(sources["real_sessions"], true);
+    assert_eq!(sources["outfits"], true);
     assert_eq!(sources["synthetic_outfits"], false);
 
     let report = run.join("report.json");
@@ -54,6 +55,25 @@ fn the_example_shop_trains_exports_ranks_and_completes_looks_from_its_own_data()
             .arg(&report),
     );
     assert_eq!(json(&report)["sources"], sources);
+    // "For you" on the shop's sessions, next to its baselines in the same run.
+    let next = json(&report)["next_item"].clone();
+    assert!(next["users"].as_u64().unwrap() >= 5, "{next}");
+    let names: Vec<String> = next["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect();
+    for wanted in ["for you", "popularity", "random", "BPR-MF"] {
+        assert!(
+            names.iter().any(|n| n.contains(wanted)),
+            "{wanted} in {names:?}"
+        );
+    }
+    for method in next["methods"].as_array().unwrap() {
+        let ndcg = method["test"]["ndcg_at_10"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&ndcg), "{method}");
+    }
 
     let bundle = temp.path().join("bundle");
     run_ok(

@@ -74,6 +74,11 @@ pub enum DataError {
     SyntheticOutfits { message: String },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: csv::Error },
+    #[error("cannot write the picture {path}: {source}")]
+    WritePicture {
+        path: PathBuf,
+        source: image::ImageError,
+    },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -105,6 +105,12 @@ pub struct MovieLens {
     pub movies: Vec<Movie>,
     /// Per user, in order of first appearance: movie indices, oldest first.
     pub histories: Vec<Vec<usize>>,
+    /// The Unix seconds of each rating, parallel to `histories`.
+    pub times: Vec<Vec<i64>>,
+    /// The data set's user id of each history.
+    pub users: Vec<String>,
+    /// The rating (1 to 5 stars) of each rating, parallel to `histories`.
+    pub ratings: Vec<Vec<u8>>,
 }
 
 impl MovieLens {
@@ -198,11 +204,13 @@ fn read_ratings(
     let user_column = required_column(&mut table, "user_id:token", "user")?;
     let item_column = required_column(&mut table, "item_id:token", "item")?;
     let time_column = required_column(&mut table, "timestamp:float", "time")?;
+    let rating_column = table.column("rating:float", "rating", false, false)?;
     let mut movie_index: HashMap<String, usize> = HashMap::new();
     let mut movies = Vec::new();
     let mut user_index: HashMap<String, usize> = HashMap::new();
-    // Per user: (timestamp, movie), in file order until the stable sort below.
-    let mut events: Vec<Vec<(i64, usize)>> = Vec::new();
+    let mut users = Vec::new();
+    // Per user: (timestamp, movie, stars), in file order until the stable sort below.
+    let mut events: Vec<Vec<(i64, usize, u8)>> = Vec::new();
     while table.next()? {
         let user = required(&table, &user_column)?;
         let item = required(&table, &item_column)?;
@@ -228,12 +236,22 @@ fn read_ratings(
                 movies.len() - 1
             }
         };
+        // A missing or odd rating is kept as 0 stars: every rating is an interaction.
+        let stars = table
+            .get(rating_column)
+            .parse::<f64>()
+            .ok()
+            .filter(|r| (0.0..=5.0).contains(r))
+            .map_or(0, |r| r.round() as u8);
         let next = user_index.len();
-        let user = *user_index.entry(user.to_string()).or_insert(next);
+        let user = *user_index.entry(user.to_string()).or_insert_with(|| {
+            users.push(user.to_string());
+            next
+        });
         if user == events.len() {
             events.push(Vec::new());
         }
-        events[user].push((time, movie));
+        events[user].push((time, movie, stars));
     }
     if events.is_empty() {
         return Err(ShopError::NoRows {
@@ -241,17 +259,20 @@ fn read_ratings(
         }
         .into());
     }
-    let histories = events
-        .into_iter()
-        .map(|mut user| {
-            user.sort_by_key(|&(time, _)| time);
-            user.into_iter().map(|(_, movie)| movie).collect()
-        })
-        .collect();
+    let (mut histories, mut times, mut ratings) = (Vec::new(), Vec::new(), Vec::new());
+    for mut user in events {
+        user.sort_by_key(|&(time, ..)| time);
+        histories.push(user.iter().map(|&(_, movie, _)| movie).collect());
+        times.push(user.iter().map(|&(time, ..)| time).collect());
+        ratings.push(user.iter().map(|&(.., stars)| stars).collect());
+    }
     Ok(MovieLens {
         variant,
         movies,
         histories,
+        times,
+        users,
+        ratings,
     })
 }
 

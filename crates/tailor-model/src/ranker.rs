@@ -224,8 +224,13 @@ impl Ranker {
     /// z = QueryTower(q, u) for one request, [1, dim] on the device. `history` holds catalog
     /// indices, most recent first (as the browser's history lists them); only the most recent
     /// [`Ranker::max_history`] are read, and none by a model that does not personalize.
+    /// An empty request ("for you") is q = 0, as training encodes it: the history alone ranks.
     pub fn request_vector(&self, query: &str, history: &[usize]) -> Result<Tensor<2>, ModelError> {
-        let q = self.encode_query(query)?;
+        let q = if query.trim().is_empty() {
+            Tensor::zeros([1, self.manifest.text_dim], &self.device)
+        } else {
+            self.encode_query(query)?
+        };
         Ok(self.tower.forward(q, self.history(history)?))
     }
 

@@ -14,6 +14,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tailor_data::shop::Shop;
 
+use crate::next_item::LeaveLastOut;
+
 /// Where a request comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -242,18 +244,7 @@ pub fn shopper_histories(
     if shop.events.rows.is_empty() || max_history == 0 {
         return None;
     }
-    let mut by_user: Vec<Vec<(i64, usize)>> = vec![Vec::new(); shop.users.len()];
-    for event in &shop.events.rows {
-        if shop.events.weight(event) > 0.0
-            && let Some(list) = by_user.get_mut(event.user as usize)
-        {
-            list.push((event.time_ms, event.item as usize));
-        }
-    }
-    for list in &mut by_user {
-        // Stable: events at the same instant keep their file order.
-        list.sort_by_key(|&(time, _)| time);
-    }
+    let by_user = timed_sequences(shop);
     let histories: Vec<Vec<usize>> = indices
         .iter()
         .map(|&index| {
@@ -272,4 +263,32 @@ pub fn shopper_histories(
         })
         .collect();
     histories.iter().any(|h| !h.is_empty()).then_some(histories)
+}
+
+/// Every shopper's events with a positive weight (tailor.toml), as (time in ms, item), oldest
+/// first; events at the same instant keep their file order. Indexed like `shop.users`.
+fn timed_sequences(shop: &Shop) -> Vec<Vec<(i64, usize)>> {
+    let mut by_user: Vec<Vec<(i64, usize)>> = vec![Vec::new(); shop.users.len()];
+    for event in &shop.events.rows {
+        if shop.events.weight(event) > 0.0
+            && let Some(list) = by_user.get_mut(event.user as usize)
+        {
+            list.push((event.time_ms, event.item as usize));
+        }
+    }
+    for list in &mut by_user {
+        list.sort_by_key(|&(time, _)| time);
+    }
+    by_user
+}
+
+/// The next-item protocol on the shop's events: every shopper's positive-weight items in time
+/// order, split leave-last-out (the last for test, the one before for validation; shoppers
+/// with fewer than three are left out). Empty without events.
+pub fn next_item_split(shop: &Shop) -> LeaveLastOut {
+    let sequences: Vec<Vec<usize>> = timed_sequences(shop)
+        .into_iter()
+        .map(|events| events.into_iter().map(|(_, item)| item).collect())
+        .collect();
+    LeaveLastOut::split(&sequences)
 }

@@ -12,6 +12,7 @@ mod error;
 pub mod evaluate;
 pub mod history_eval;
 pub mod metrics;
+pub mod next_item;
 pub mod outfit_eval;
 pub mod outfits;
 pub mod pipeline;

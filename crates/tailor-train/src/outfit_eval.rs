@@ -371,7 +371,14 @@ pub fn run_movielens_fhn(
     checkpoint: &EvalCheckpoint,
     log: &dyn Fn(&str),
 ) -> Result<Vec<ModelResult>, TrainError> {
-    let bpr = checkpoint.result("bpr_mf", log, || Ok(bpr_mf(data, history_config, log)))?;
+    let bpr = checkpoint.result("bpr_mf", log, || {
+        Ok(bpr_mf(
+            &data.split,
+            data.items,
+            &history_config.bpr_mf(),
+            log,
+        ))
+    })?;
     let set = movielens_outfit_set(data);
     let train_config = OutfitTrainConfig::new(
         FashionHashNetConfig::new(1)
@@ -402,7 +409,7 @@ pub fn run_movielens_fhn(
             let scores = weighted.matmul(codes.items.clone().transpose());
             let values = crate::whisper::to_vec(scores)?;
             let items = data.items;
-            Ok::<_, TrainError>(rank_users(data, phase, |user, _| {
+            Ok::<_, TrainError>(rank_users(&data.split, phase, |user, _| {
                 values[user * items..(user + 1) * items].to_vec()
             }))
         };

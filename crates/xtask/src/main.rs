@@ -129,6 +129,17 @@ fn test(root: &Path) -> Result<()> {
     let test_run = kept_run(root, "test-run", TEST_SHOP_IMPORT, TEST_BUNDLE_OPTIONS)?;
     step("training the browser tests' bundle on the example shop of 120 items of the reviews");
     let test_bundle = train_and_export(&tailor, &test_run)?;
+    let outfits_run = kept_run(
+        root,
+        "test-outfits-run",
+        TEST_OUTFITS_IMPORT,
+        TEST_OUTFITS_OPTIONS,
+    )?;
+    step(
+        "training complete the look's bundle on the Fashion-MNIST example shop (quick, SYNTHETIC \
+         outfits) through the same path",
+    );
+    let outfits_bundle = train_and_export(&tailor, &outfits_run)?;
     step("training the hand-made example shop (tests/fixtures/shop) through the same path");
     let handmade_bundle = train_handmade_shop(&tailor, root)?;
     step("preparing the benchmark page's smoke test (bundles and the transformers.js model)");
@@ -152,6 +163,7 @@ fn test(root: &Path) -> Result<()> {
     }
     run(node(&tools)
         .env("TAILOR_TEST_BUNDLE", &test_bundle)
+        .env("TAILOR_OUTFITS_BUNDLE", &outfits_bundle)
         .env("TAILOR_HANDMADE_BUNDLE", &handmade_bundle)
         .env("TAILOR_BENCH_DIR", &test_bench)
         .arg("--test")
@@ -165,6 +177,12 @@ const TEST_SHOP_IMPORT: &[&str] = &["womens-clothing", "--subset", "120,15"];
 const TEST_BUNDLE_OPTIONS: &[&str] = &["--epochs", "20", "--quick", "--quiet"];
 /// The demo's shop: all of the Women's Clothing reviews.
 const DEMO_SHOP_IMPORT: &[&str] = &["womens-clothing"];
+/// The example shop whose bundle completes the look in the tests: the generator's quick
+/// SYNTHETIC outfits over Fashion-MNIST pictures. Its text side only has to work.
+const TEST_OUTFITS_IMPORT: &[&str] = &["fashion-mnist-outfits", "--quick"];
+const TEST_OUTFITS_OPTIONS: &[&str] = &["--epochs", "4", "--quick", "--quiet"];
+/// The demo's complete the look: the full Fashion-MNIST example shop, shown labelled synthetic.
+const DEMO_OUTFITS_IMPORT: &[&str] = &["fashion-mnist-outfits"];
 
 /// `tailor train --shop tests/fixtures/shop`, eval and export into a fresh folder: the shop is
 /// small enough (seconds) that it is never kept, so an edited fixture is always what is tested.
@@ -264,14 +282,23 @@ fn demo(root: &Path, port: u16) -> Result<()> {
          item embeddings)",
     );
     let bundle = train_and_export(&tailor, &demo_run)?;
+    // The reviews have no outfits, so their bundle has no outfit model; the page completes the
+    // look from the Fashion-MNIST example shop's bundle, served at /looks.
+    let looks_run = kept_run(root, "demo-outfits-run", DEMO_OUTFITS_IMPORT, &[])?;
+    step(
+        "the Fashion-MNIST example shop (SYNTHETIC outfits over its pictures) through the same \
+         path, for complete the look",
+    );
+    let looks_bundle = train_and_export(&tailor, &looks_run)?;
     let run_dir = demo_run.dir;
     let report = run_dir.join("report.json");
     println!(
-        "run: {}\nreport: {}\nplots: {}\nbundle: {}",
+        "run: {}\nreport: {}\nplots: {}\nbundle: {}\ncomplete the look's bundle: {}",
         run_dir.display(),
         report.display(),
         run_dir.join("plots").display(),
-        bundle.display()
+        bundle.display(),
+        looks_bundle.display()
     );
 
     let base = format!("http://127.0.0.1:{port}");
@@ -287,6 +314,7 @@ fn demo(root: &Path, port: u16) -> Result<()> {
     let mut mounts = vec![
         ("/web".to_string(), root.join("web")),
         ("/bundle".to_string(), bundle),
+        ("/looks".to_string(), looks_bundle),
     ];
     // The recommend() benchmark page needs what `cargo xtask bench` prepares.
     let bench_dir = target_dir().join("bench");

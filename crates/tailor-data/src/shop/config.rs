@@ -124,6 +124,9 @@ pub struct ReviewColumns {
 pub struct OutfitsConfig {
     #[serde(default)]
     pub columns: OutfitColumns,
+    /// Set for outfits that were generated rather than put together by people: a sentence
+    /// saying how. The run's report and the bundle's manifest then label them SYNTHETIC.
+    pub synthetic: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -21,7 +21,8 @@ const REQUIRED_SHARE: f64 = 0.9;
 /// The outfit model's view of a shop.
 #[derive(Debug, Clone)]
 pub struct ShopOutfitData {
-    /// Items are the catalog items with a slot, in catalog order; never synthetic.
+    /// Items are the catalog items with a slot, in catalog order; synthetic only where
+    /// tailor.toml says the outfits were generated.
     pub data: OutfitData,
     /// Slot names, required ones first; `OutfitItem::slot` indexes this.
     pub slots: Vec<String>,
@@ -188,7 +189,7 @@ impl Shop {
                 pixels,
                 users: by_user.len(),
                 outfits,
-                synthetic: false,
+                synthetic: self.config.outfits.synthetic.is_some(),
             },
             slots,
             required,
