@@ -46,6 +46,8 @@ export declare const BACKENDS: readonly BackendChoice[];
 export declare const DEFAULT_HISTORY_LIMIT: 200;
 /** Width and height of an outfit item's picture. */
 export declare const OUTFIT_IMAGE_SIZE: 28;
+/** completeOutfit()'s default `diversity`. */
+export declare const LOOK_DIVERSITY: 0.1;
 
 export interface LoadProgress {
   /** The file being downloaded. */
@@ -140,6 +142,7 @@ export interface CatalogItem {
 }
 
 export interface RecommendRequest {
+  /** What the shopper typed; "" (or blank) ranks "for you" from the history alone. */
   query: string;
   /** Default 10. */
   k?: number;
@@ -208,6 +211,9 @@ export interface CompleteOutfitRequest {
   /** Item ids, most recent first. Default: the stored on-device history; `[]` leaves it out.
    * Ids that are not outfit items are skipped (and listed in `unknownHistory`). */
   history?: string[];
+  /** 0 to 1, default 0.1: how much the looks after the best one trade score for variety
+   * (maximal marginal relevance over their items); 0 returns the best outfits by score. */
+  diversity?: number;
 }
 
 export interface CompletedOutfit {

@@ -18,6 +18,8 @@ export const DEFAULT_HISTORY_LIMIT = 200;
 /** Outfit item pictures are Fashion-MNIST's: 28 x 28 grey bytes each. */
 export const OUTFIT_IMAGE_SIZE = 28;
 const OUTFIT_IMAGE_BYTES = OUTFIT_IMAGE_SIZE * OUTFIT_IMAGE_SIZE;
+/** completeOutfit()'s default `diversity` (tailor_core::LOOK_DIVERSITY). */
+export const LOOK_DIVERSITY = 0.1;
 
 const CONSTRUCT = Symbol('Tailor.load');
 
@@ -142,17 +144,18 @@ export class Tailor {
   }
 
   /**
-   * The `k` best outfits that contain `anchor` (an outfit item id), scored from the bundle's
-   * packed binary codes (Fashion Hash Net). Without `history`, the stored on-device history is
+   * `k` looks that contain `anchor` (an outfit item id), scored from the bundle's packed binary
+   * codes (Fashion Hash Net): the best outfit first, the next ones chosen for variety too
+   * (`diversity`, 0 to 1, default 0.1; 0 ranks by score alone). Without `history`, the stored on-device history is
    * used (most recent first); ids that are not outfit items are skipped and listed in
    * `unknownHistory`. `query` ("sandals") steers the shopper's code.
-   * @param {{anchor: string, query?: string, k?: number, history?: string[]}} request
+   * @param {{anchor: string, query?: string, k?: number, history?: string[], diversity?: number}} request
    * @returns {Promise<{anchor: string, outfits: {items: {id: string, title: string, slot: string,
    *   class: string, index: number}[], score: number, preference: number, compatibility: number}[],
    *   personalized: boolean, historyUsed: number, unknownHistory: string[], scored: number,
    *   synthetic: boolean, backend: string, timings: {totalMs: number}}>}
    */
-  async completeOutfit({ anchor, query = '', k = 5, history } = {}) {
+  async completeOutfit({ anchor, query = '', k = 5, history, diversity = LOOK_DIVERSITY } = {}) {
     if (this.#closed) throw new TailorError('closed', 'completeOutfit() was called after close()');
     if (typeof anchor !== 'string' || anchor.length === 0) {
       throw new TailorError('bad_request', 'anchor must be an outfit item id (a non-empty string)');
@@ -162,9 +165,12 @@ export class Tailor {
     if (history !== undefined && (!Array.isArray(history) || history.some((id) => typeof id !== 'string'))) {
       throw new TailorError('bad_request', 'history must be an array of item ids (strings)');
     }
+    if (typeof diversity !== 'number') {
+      throw new TailorError('bad_request', `diversity must be a number from 0 to 1, got ${diversity}`);
+    }
     const ids = history === undefined ? await this.history.itemIds() : history;
     // Every field has a value (never `undefined`): the wasm side checks each one's type.
-    return this.#call('completeOutfit', { request: { anchor, query, k, history: ids } });
+    return this.#call('completeOutfit', { request: { anchor, query, k, history: ids, diversity } });
   }
 
   /**

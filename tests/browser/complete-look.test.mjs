@@ -54,8 +54,9 @@ function outfitModel(dir = outfitsBundle()) {
 }
 
 /** `tailor complete --json`: the native twin of completeOutfit(). */
-function nativeLook(anchor, { query = '', history = [], k = K } = {}) {
+function nativeLook(anchor, { query = '', history = [], k = K, diversity } = {}) {
   const args = ['complete', '--json', '--bundle', outfitsBundle(), '--anchor', anchor, '--k', String(k)];
+  if (diversity !== undefined) args.push('--diversity', String(diversity));
   if (query) args.push('--query', query);
   if (history.length > 0) args.push('--history', history.join(','));
   return JSON.parse(execFileSync(process.env.TAILOR_BIN, args));
@@ -203,7 +204,7 @@ test('compatibility equals the formula recomputed in plain JS from outfit_codes.
   await page.close();
 });
 
-test('every outfit holds the anchor, at most one item per slot and every required slot, best first', async () => {
+test('every outfit holds the anchor, at most one item per slot and every required slot, the best first', async () => {
   const model = outfitModel();
   assert.equal(model.section.synthetic, true, 'the test bundle\'s outfits are synthetic');
   const ids = anchors(model);
@@ -230,11 +231,57 @@ test('every outfit holds the anchor, at most one item per slot and every require
       }
       assert.ok(Math.abs(outfit.score - (outfit.preference + outfit.compatibility)) <= TOLERANCE, `${what}: score = preference + compatibility`);
     }
+    // The best outfit first; the others are chosen for variety too (MMR), not by score alone.
     const scores = look.outfits.map((o) => o.score);
-    assert.deepEqual(scores, [...scores].sort((a, b) => b - a), `outfits for ${ids[n]}, best first`);
+    assert.equal(scores[0], Math.max(...scores), `outfits for ${ids[n]}: the best comes first`);
     const keys = look.outfits.map((o) => o.items.map((i) => i.id).join('+'));
     assert.equal(new Set(keys).size, keys.length, `outfits for ${ids[n]} are distinct`);
   });
+});
+
+/** Mean over pairs of looks of the share of their items (other than the anchor) they share. */
+function meanOverlap(look) {
+  const sets = look.outfits.map((o) => new Set(o.items.map((i) => i.id).filter((id) => id !== look.anchor)));
+  let sum = 0;
+  let pairs = 0;
+  for (let a = 0; a < sets.length; a++) {
+    for (let b = a + 1; b < sets.length; b++) {
+      const shared = [...sets[a]].filter((id) => sets[b].has(id)).length;
+      sum += shared / new Set([...sets[a], ...sets[b]]).size;
+      pairs += 1;
+    }
+  }
+  return pairs ? sum / pairs : 0;
+}
+
+test('looks differ: diversity (MMR) keeps the best outfit first and shares fewer items between looks than the score order, as natively', async () => {
+  const model = outfitModel();
+  const ids = model.items.filter((_, i) => i % 37 === 0).map((item) => item.id);
+  const requests = ids.flatMap((anchor) => [
+    { anchor, k: 3, history: [], diversity: 0 },
+    { anchor, k: 3, history: [] },
+  ]);
+  const looks = await inPage(requests);
+  let plainOverlap = 0;
+  let variedOverlap = 0;
+  let plainScore = 0;
+  let variedScore = 0;
+  ids.forEach((anchor, n) => {
+    const [plain, varied] = [looks[2 * n], looks[2 * n + 1]];
+    assertSameLook(plain, nativeLook(anchor, { k: 3, diversity: 0 }), `${anchor}, diversity 0`);
+    assertSameLook(varied, nativeLook(anchor, { k: 3 }), `${anchor}, default diversity`);
+    assert.deepEqual(varied.outfits[0], plain.outfits[0], `${anchor}: the best outfit comes first either way`);
+    const scores = plain.outfits.map((o) => o.score);
+    assert.deepEqual(scores, [...scores].sort((a, b) => b - a), `${anchor}: diversity 0 is the score order`);
+    plainOverlap += meanOverlap(plain) / ids.length;
+    variedOverlap += meanOverlap(varied) / ids.length;
+    plainScore += plain.outfits.reduce((sum, o) => sum + o.score, 0) / 3 / ids.length;
+    variedScore += varied.outfits.reduce((sum, o) => sum + o.score, 0) / 3 / ids.length;
+  });
+  console.log(`  ${ids.length} anchors, 3 looks each: mean item overlap between looks ${plainOverlap.toFixed(3)} by score ` +
+    `-> ${variedOverlap.toFixed(3)} with diversity; mean score ${plainScore.toFixed(4)} -> ${variedScore.toFixed(4)}`);
+  assert.ok(variedOverlap < plainOverlap, `diversity leaves looks as alike as the score order (${variedOverlap} vs ${plainOverlap})`);
+  assert.ok(variedScore <= plainScore + 1e-6, 'variety is bought with score, never the other way round');
 });
 
 test('an unknown anchor and k = 0 reject with bad_request and a clear message; the recommender keeps working', async () => {
@@ -258,6 +305,8 @@ test('an unknown anchor and k = 0 reject with bad_request and a clear message; t
       tooMany: await attempt({ anchor, k: 101, history: [] }),
       notString: await attempt({ anchor: 7, history: [] }),
       otherShopItem: await attempt({ anchor: otherShopItem, history: [] }),
+      diversityTooLarge: await attempt({ anchor, history: [], diversity: 2 }),
+      diversityNotNumber: await attempt({ anchor, history: [], diversity: 'a lot' }),
     };
     out.after = (await rec.completeOutfit({ anchor, k: 2, history: [] })).outfits.length;
     out.recommend = (await rec.recommend({ query: 'sandals', k: 3, history: [] })).items.length;
@@ -270,6 +319,8 @@ test('an unknown anchor and k = 0 reject with bad_request and a clear message; t
     tooMany: /k must be between 1 and 100, got 101/,
     notString: /anchor must be an outfit item id/,
     otherShopItem: /unknown anchor item/,
+    diversityTooLarge: /diversity of complete the look must be between 0 and 1, got 2/,
+    diversityNotNumber: /diversity must be a number from 0 to 1/,
   };
   for (const [name, pattern] of Object.entries(expected)) {
     const error = run[name];

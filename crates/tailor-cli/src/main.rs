@@ -200,6 +200,9 @@ enum Command {
         history: Vec<String>,
         #[arg(long, default_value_t = 5)]
         k: usize,
+        /// 0 to 1: how much the looks trade score for variety (MMR); 0 ranks by score alone.
+        #[arg(long, default_value_t = tailor_core::LOOK_DIVERSITY)]
+        diversity: f32,
         #[arg(long)]
         json: bool,
     },
@@ -237,6 +240,10 @@ enum Command {
         /// The small setup the tests run instead of the full one.
         #[arg(long)]
         quick: bool,
+        /// A shop folder: its own outfits over its own items, read as `tailor train --shop`
+        /// reads them (e.g. `tailor import fashion-mnist-outfits`'s).
+        #[arg(long, conflicts_with_all = ["movielens", "outfits_csv"])]
+        shop: Option<PathBuf>,
         /// Outfits as CSV with header user,top,bottom,shoes,bag,outerwear (item ids "fm-N").
         #[arg(long, conflicts_with = "movielens")]
         outfits_csv: Option<PathBuf>,
@@ -422,8 +429,11 @@ fn main() -> Result<()> {
             query,
             history,
             k,
+            diversity,
             json,
-        } => tailor_cli::recommend::complete(&bundle, &anchor, &query, &history, k, json),
+        } => {
+            tailor_cli::recommend::complete(&bundle, &anchor, &query, &history, k, diversity, json)
+        }
         Command::SynthBundle {
             from,
             items,
@@ -434,6 +444,7 @@ fn main() -> Result<()> {
         Command::Outfits {
             json,
             quick,
+            shop,
             outfits_csv,
             movielens,
             epochs,
@@ -443,6 +454,7 @@ fn main() -> Result<()> {
         } => tailor_cli::outfits::outfits(&tailor_cli::outfits::OutfitArgs {
             json,
             quick,
+            shop,
             outfits_csv,
             movielens,
             config: tailor_train::outfit_eval::OutfitEvalConfig::new()

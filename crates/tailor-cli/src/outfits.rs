@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use tailor_data::shop::Shop;
 use tailor_data::{
     FashionMnist, MovieLensVariant, PackageCache, SyntheticOutfitConfig, read_outfit_csv,
     synthetic_outfits,
@@ -14,13 +15,15 @@ use tailor_data::{
 use tailor_train::embed::SentenceEncoder;
 use tailor_train::history_eval::{EvalCheckpoint, HistoryData, HistoryEvalConfig};
 use tailor_train::outfit_eval::{
-    OutfitEvalConfig, OutfitEvalReport, class_name_embeddings, fashion_outfit_set,
+    OutfitEvalConfig, OutfitEvalReport, class_name_embeddings, fashion_outfit_set, outfit_set,
     run_movielens_fhn, run_outfit_eval,
 };
 
 pub struct OutfitArgs {
     pub json: PathBuf,
     pub quick: bool,
+    /// A shop folder whose own outfits are evaluated (the product's reader and its items).
+    pub shop: Option<PathBuf>,
     pub outfits_csv: Option<PathBuf>,
     pub movielens: Option<MovieLensVariant>,
     pub config: OutfitEvalConfig,
@@ -35,6 +38,9 @@ pub fn outfits(args: &OutfitArgs) -> Result<()> {
     let checkpoints = args.json.with_extension("checkpoints");
     if let Some(variant) = args.movielens {
         return movielens(args, variant, &checkpoints);
+    }
+    if let Some(shop) = &args.shop {
+        return shop_outfits(args, shop, &checkpoints);
     }
     let images = FashionMnist::load().context("cannot read Fashion-MNIST")?;
     let generator = if args.quick {
@@ -78,6 +84,44 @@ pub fn outfits(args: &OutfitArgs) -> Result<()> {
     let checkpoint = EvalCheckpoint::open(&checkpoints, &identity)
         .with_context(|| format!("opening {}", checkpoints.display()))?;
     let report = run_outfit_eval(&set, &args.config, data.synthetic, &checkpoint, &log)?;
+    write_json(&args.json, &report)?;
+    print_report(&report);
+    Ok(())
+}
+
+/// The same evaluation on a shop's own outfits, read as `tailor train --shop` reads them.
+fn shop_outfits(args: &OutfitArgs, dir: &Path, checkpoints: &Path) -> Result<()> {
+    let shop =
+        Shop::open(dir).with_context(|| format!("the shop {} is not usable", dir.display()))?;
+    let outfits = shop
+        .outfit_data()?
+        .with_context(|| format!("the shop {} has no outfits file", dir.display()))?;
+    let encoder = SentenceEncoder::from_packages(&PackageCache::new(&args.cache))?;
+    let classes: Vec<&str> = outfits.classes.iter().map(String::as_str).collect();
+    let class_text = encoder.embed_texts(&classes)?;
+    let set = outfit_set(
+        &outfits.data,
+        outfits.slots.len(),
+        class_text,
+        args.config.test_per_user,
+    );
+    let synthetic = outfits.data.synthetic;
+    eprintln!(
+        "{}the shop's outfits: {} items, {} users, {} outfits",
+        if synthetic { "SYNTHETIC: " } else { "" },
+        set.items(),
+        set.users,
+        outfits.data.outfits.len()
+    );
+    let identity = serde_json::json!({
+        "shop": dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()),
+        "outfits": outfits.data.outfits.len(),
+        "items": outfits.data.items.len(),
+        "config": &args.config,
+    });
+    let checkpoint = EvalCheckpoint::open(checkpoints, &identity)
+        .with_context(|| format!("opening {}", checkpoints.display()))?;
+    let report = run_outfit_eval(&set, &args.config, synthetic, &checkpoint, &log)?;
     write_json(&args.json, &report)?;
     print_report(&report);
     Ok(())

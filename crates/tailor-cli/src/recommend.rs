@@ -88,10 +88,11 @@ pub fn complete(
     query: &str,
     history: &[String],
     k: usize,
+    diversity: f32,
     json: bool,
 ) -> Result<()> {
     let ranker = open_ranker(bundle_dir)?;
-    let look = pollster::block_on(ranker.complete_outfit(anchor, query, history, k))?;
+    let look = pollster::block_on(ranker.complete_outfit(anchor, query, history, k, diversity))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&look)?);
         return Ok(());

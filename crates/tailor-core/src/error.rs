@@ -75,6 +75,8 @@ pub enum CoreError {
     EmptyRequiredSlot { slot: String },
     #[error("candidates_per_slot must be at least 1")]
     ZeroCandidates,
+    #[error("the diversity of complete the look must be between 0 and 1, got {lambda}")]
+    BadDiversity { lambda: f32 },
     #[error(
         "the outfit search would need {count} {what}, more than the limit of {limit}; \
          lower candidates_per_slot"

@@ -23,6 +23,9 @@ pub use bundle::{
 pub use codes::{CodeLength, PackedCodes, Similarity, WeightTable, inner_product};
 pub use dense::DenseVectors;
 pub use error::{BundleError, CoreError, QuantError};
-pub use outfit::{OutfitCatalog, OutfitSearch, OutfitSlot, ScoredOutfit};
+pub use outfit::{
+    DIVERSITY_POOL_PER_LOOK, LOOK_DIVERSITY, OutfitCatalog, OutfitSearch, OutfitSlot, ScoredOutfit,
+    diversify,
+};
 pub use quant::EmbeddingMatrix;
 pub use topk::{Hit, TopK, top_k};

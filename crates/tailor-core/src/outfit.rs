@@ -38,6 +38,14 @@ pub const MAX_OUTFIT_CANDIDATES: usize = 4096;
 /// error instead of a page that never answers.
 pub const MAX_OUTFIT_COMBINATIONS: u128 = 1 << 30;
 
+/// Complete the look's trade-off between score and variety (MMR's lambda, see [`diversify`]): a
+/// look that shares all but one of three items with one already shown (overlap 0.5) gives way
+/// to one whose score is up to 0.056 lower.
+pub const LOOK_DIVERSITY: f32 = 0.1;
+
+/// [`diversify`] picks each list of looks among this many times as many best outfits.
+pub const DIVERSITY_POOL_PER_LOOK: usize = 20;
+
 /// One place in an outfit: "top", "shoes", ... Required slots are in every outfit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutfitSlot {
@@ -756,4 +764,57 @@ impl Best {
             .map(|w| w.0)
             .collect()
     }
+}
+
+/// Maximal marginal relevance (Carbonell and Goldstein, 1998) over outfits ranked best first:
+/// picks `k` of them, each time the one with the best (1 - lambda) * score - lambda * overlap,
+/// overlap being its largest Jaccard index with a look already picked, over the items other
+/// than `anchor` (which every look shares). lambda = 0 keeps the score order; ties keep the
+/// better-ranked outfit, so the result is deterministic. Scores are left as they are.
+pub fn diversify(
+    ranked: Vec<ScoredOutfit>,
+    anchor: usize,
+    k: usize,
+    lambda: f32,
+) -> Result<Vec<ScoredOutfit>, CoreError> {
+    if !(0.0..=1.0).contains(&lambda) {
+        return Err(CoreError::BadDiversity { lambda });
+    }
+    let mut left: Vec<Option<ScoredOutfit>> = ranked.into_iter().map(Some).collect();
+    let mut picked: Vec<ScoredOutfit> = Vec::with_capacity(k.min(left.len()));
+    // Each candidate's largest overlap with the picked looks, updated as looks are picked.
+    let mut overlap = vec![0f32; left.len()];
+    while picked.len() < k {
+        let mut best: Option<(usize, f32)> = None;
+        for (i, outfit) in left.iter().enumerate() {
+            let Some(outfit) = outfit else { continue };
+            let value = (1.0 - lambda) * outfit.score - lambda * overlap[i];
+            if best.is_none_or(|(_, b)| value > b) {
+                best = Some((i, value));
+            }
+        }
+        let Some((chosen, _)) = best else { break };
+        let Some(look) = left[chosen].take() else {
+            break;
+        };
+        for (i, outfit) in left.iter().enumerate() {
+            if let Some(outfit) = outfit {
+                overlap[i] = overlap[i].max(jaccard(&outfit.items, &look.items, anchor));
+            }
+        }
+        picked.push(look);
+    }
+    Ok(picked)
+}
+
+/// |a ∩ b| / |a ∪ b| over the items of two outfits other than `anchor`; 0 when both hold the
+/// anchor alone.
+fn jaccard(a: &[usize], b: &[usize], anchor: usize) -> f32 {
+    let a: BTreeSet<usize> = a.iter().copied().filter(|&i| i != anchor).collect();
+    let b: BTreeSet<usize> = b.iter().copied().filter(|&i| i != anchor).collect();
+    let union = a.union(&b).count();
+    if union == 0 {
+        return 0.0;
+    }
+    a.intersection(&b).count() as f32 / union as f32
 }

@@ -714,3 +714,51 @@ fn complete_errors_say_what_is_wrong() {
         "{error}"
     );
 }
+
+fn look(items: &[usize], score: f32) -> ScoredOutfit {
+    ScoredOutfit {
+        items: items.to_vec(),
+        score,
+        preference: score,
+        compatibility: 0.0,
+    }
+}
+
+#[test]
+fn diversify_keeps_the_best_then_prefers_a_different_look_to_a_near_copy() {
+    // Anchor 0. The runner-up swaps one item of the best; the third shares nothing with it.
+    let ranked = vec![
+        look(&[0, 1, 2, 3], 0.90),
+        look(&[0, 1, 2, 4], 0.89),
+        look(&[0, 5, 6, 7], 0.86),
+        look(&[0, 5, 6, 8], 0.85),
+    ];
+    let plain = tailor_core::diversify(ranked.clone(), 0, 3, 0.0).unwrap();
+    assert_eq!(
+        plain,
+        ranked[..3].to_vec(),
+        "lambda 0 keeps the score order"
+    );
+
+    let varied = tailor_core::diversify(ranked.clone(), 0, 3, tailor_core::LOOK_DIVERSITY).unwrap();
+    let items: Vec<&[usize]> = varied.iter().map(|o| o.items.as_slice()).collect();
+    assert_eq!(items, [&[0, 1, 2, 3][..], &[0, 5, 6, 7], &[0, 1, 2, 4]]);
+    assert_eq!(varied[1].score, 0.86, "scores are kept as computed");
+
+    // A large lambda still starts from the best look, and never returns one twice.
+    let most = tailor_core::diversify(ranked.clone(), 0, 10, 1.0).unwrap();
+    assert_eq!(most.len(), 4);
+    assert_eq!(most[0], ranked[0]);
+    let mut seen: Vec<&[usize]> = most.iter().map(|o| o.items.as_slice()).collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 4);
+}
+
+#[test]
+fn diversify_refuses_a_lambda_outside_zero_to_one() {
+    for lambda in [-0.1, 1.5, f32::NAN, f32::INFINITY] {
+        let error = tailor_core::diversify(vec![look(&[0, 1], 1.0)], 0, 1, lambda).unwrap_err();
+        assert!(error.to_string().contains("between 0 and 1"), "{error}");
+    }
+}

@@ -14,7 +14,10 @@ use burn::prelude::*;
 use burn::store::SafetensorsStore;
 use serde::Serialize;
 use tailor_core::bundle::{OUTFIT_USER_FILE, OutfitBundleItem, OutfitSection};
-use tailor_core::{Bundle, CodeLength, OutfitCatalog, OutfitSearch, PackedCodes, ScoredOutfit};
+use tailor_core::{
+    Bundle, CodeLength, DIVERSITY_POOL_PER_LOOK, OutfitCatalog, OutfitSearch, PackedCodes,
+    ScoredOutfit, diversify,
+};
 
 use crate::error::{LoadError, ModelError};
 use crate::fhn::{CodeMode, FashionHashNetConfig, UserEncoder, UserInput};
@@ -181,14 +184,17 @@ impl OutfitCompleter {
         Ok(code.words().to_vec())
     }
 
-    /// The `k` best outfits that contain `anchor` (an outfit item id) for a shopper with this
-    /// history (ids, most recent first; ids that are not outfit items are ignored) and request.
+    /// `k` different looks that contain `anchor` (an outfit item id) for a shopper with this
+    /// history (ids, most recent first; ids that are not outfit items are ignored) and request:
+    /// the first is the best outfit, the next ones trade a little score for variety
+    /// ([`tailor_core::diversify`] with lambda `diversity`; 0 ranks by score alone).
     pub async fn complete<'a>(
         &'a self,
         anchor: &'a str,
         request: Option<Tensor<2>>,
         history: &'a [String],
         k: usize,
+        diversity: f32,
     ) -> Result<CompletedLook<'a>, ModelError> {
         let anchor_index = self.index_of(anchor).ok_or_else(|| {
             ModelError::BadRequest(format!(
@@ -216,10 +222,13 @@ impl OutfitCompleter {
         let search = OutfitSearch {
             candidates_per_slot: self.section.candidates_per_slot,
         };
-        let (outfits, scored) = self
+        // The looks shown differ from each other: MMR over the best few times k outfits, so
+        // that one look does not come back three times with one near-identical item swapped.
+        let (ranked, scored) = self
             .catalog
-            .complete_counted(&user, anchor_index, k, search)
+            .complete_counted(&user, anchor_index, k * DIVERSITY_POOL_PER_LOOK, search)
             .map_err(bad)?;
+        let outfits = diversify(ranked, anchor_index, k, diversity).map_err(bad)?;
         Ok(CompletedLook {
             anchor,
             outfits: outfits.iter().map(|o| self.describe(o)).collect(),

@@ -255,14 +255,16 @@ impl Ranker {
         self.outfits.as_ref()
     }
 
-    /// Complete the look: the `k` best outfits with `anchor` (an outfit item id) for this
-    /// history (ids, most recent first) and request ("" for none).
+    /// Complete the look: `k` looks with `anchor` (an outfit item id) for this history (ids,
+    /// most recent first) and request ("" for none), `diversity` trading score for variety
+    /// (0 for the best outfits by score alone; [`tailor_core::LOOK_DIVERSITY`] by default).
     pub async fn complete_outfit<'a>(
         &'a self,
         anchor: &'a str,
         query: &str,
         history: &'a [String],
         k: usize,
+        diversity: f32,
     ) -> Result<CompletedLook<'a>, ModelError> {
         let completer = self.outfits.as_ref().ok_or_else(|| {
             ModelError::Unsupported("the bundle has no outfit model (no outfits section)".into())
@@ -272,7 +274,9 @@ impl Ranker {
         } else {
             Some(self.encode_query(query)?)
         };
-        completer.complete(anchor, request, history, k).await
+        completer
+            .complete(anchor, request, history, k, diversity)
+            .await
     }
 
     /// The history as the intention module reads it: oldest first, at most `max_history` long.

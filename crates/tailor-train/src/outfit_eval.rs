@@ -70,17 +70,28 @@ pub fn fashion_outfit_set(
     class_text: EmbeddingMatrix,
     test_per_user: usize,
 ) -> OutfitSet {
+    outfit_set(
+        data,
+        tailor_data::OUTFIT_SLOTS.len(),
+        class_text,
+        test_per_user,
+    )
+}
+
+/// Outfits over `slots` slots, with their items' pictures and class-name texts (`class_text`
+/// row c is class c), `test_per_user` of each user's held out.
+pub fn outfit_set(
+    data: &OutfitData,
+    slots: usize,
+    class_text: EmbeddingMatrix,
+    test_per_user: usize,
+) -> OutfitSet {
     let content = ItemContent {
         pixels: data.pixels.clone(),
         class: data.items.iter().map(|item| item.class).collect(),
         class_text,
     };
-    OutfitSet::split(
-        data,
-        tailor_data::OUTFIT_SLOTS.len(),
-        Some(content),
-        test_per_user,
-    )
+    OutfitSet::split(data, slots, Some(content), test_per_user)
 }
 
 /// One model read one way.

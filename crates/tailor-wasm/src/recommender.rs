@@ -54,6 +54,13 @@ struct CompleteRequest {
     history: Vec<String>,
     #[serde(default = "default_outfits")]
     k: usize,
+    /// 0 to 1: how much the looks trade score for variety.
+    #[serde(default = "default_diversity")]
+    diversity: f32,
+}
+
+fn default_diversity() -> f32 {
+    tailor_core::LOOK_DIVERSITY
 }
 
 fn default_outfits() -> usize {
@@ -190,7 +197,13 @@ impl Recommender {
             let history = &request.history[..request.history.len().min(MAX_HISTORY)];
             let started = now_ms();
             let look = ranker
-                .complete_outfit(&request.anchor, &request.query, history, request.k)
+                .complete_outfit(
+                    &request.anchor,
+                    &request.query,
+                    history,
+                    request.k,
+                    request.diversity,
+                )
                 .await
                 .map_err(model_error)?;
             to_js(&Look {
