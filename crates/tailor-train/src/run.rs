@@ -102,6 +102,8 @@ pub struct TrainingSources {
     pub requests_note: String,
     /// Whether the history heads train on the shop's own sessions.
     pub real_sessions: bool,
+    /// "For you" training pairs (empty request, history, next item) from the shop's events.
+    pub for_you_pairs: usize,
     pub personalization_note: String,
     /// Whether the shop has outfits, and so the bundle an outfit model.
     pub outfits: bool,
@@ -159,7 +161,8 @@ impl TrainingSources {
         let histories =
             shopper_histories(&prepared.shop, &corpus.requests, &split.train, MAX_HISTORY);
         let outfits = OutfitSource::of(&prepared.shop);
-        let personalization_note = match &histories {
+        let for_you_pairs = prepared.for_you_pairs(MAX_HISTORY).len();
+        let text_sessions = match &histories {
             Some(h) => format!(
                 "real sessions: {} of {} training requests have their shopper's earlier events \
                  ({} events, weighted by tailor.toml; only positive weights count) as history",
@@ -167,18 +170,32 @@ impl TrainingSources {
                 h.len(),
                 prepared.shop.events.rows.len()
             ),
-            None => {
-                "SYNTHETIC shoppers: the shop has no search-log rows with a shopper and a time \
-                     that has events before them, so the history heads learn from made-up \
+            None if for_you_pairs > 0 => "real sessions: the search log names no shopper with \
+                                          earlier events, so text requests train without a \
+                                          history and the history heads learn from the shop's \
+                                          events below"
+                .to_string(),
+            None => "SYNTHETIC shoppers: the shop has no search-log rows with a shopper and a \
+                     time that has events before them, so the history heads learn from made-up \
                      histories"
-                    .to_string()
-            }
+                .to_string(),
+        };
+        let personalization_note = if for_you_pairs > 0 {
+            format!(
+                "{text_sessions}; for you (an empty request and a history): {for_you_pairs} \
+                 pairs from the training events of {} shoppers, their last two events held out \
+                 (leave-last-out)",
+                prepared.next_items.users()
+            )
+        } else {
+            text_sessions
         };
         TrainingSources {
             items: corpus.items.len(),
             requests,
             requests_note,
-            real_sessions: histories.is_some(),
+            real_sessions: histories.is_some() || for_you_pairs > 0,
+            for_you_pairs,
             personalization_note,
             outfits: outfits != OutfitSource::None,
             synthetic_outfits: matches!(
