@@ -15,8 +15,8 @@ use anyhow::{Context, Result, bail};
 use crate::setup::Tools;
 use crate::wasm::{self, Flavour};
 use crate::{
-    TEST_BUNDLE_OPTIONS, TEST_SHOP_IMPORT, cargo, kept_run, node, step, target_dir,
-    train_and_export,
+    TEST_BUNDLE_OPTIONS, TEST_OUTFITS_IMPORT, TEST_OUTFITS_OPTIONS, TEST_SHOP_IMPORT, cargo,
+    kept_run, node, step, target_dir, train_and_export,
 };
 
 /// The Rust tests that assert a model's quality: (label, `cargo test` arguments).
@@ -109,6 +109,18 @@ pub fn audit(root: &Path, seeds: &[u64], only: Option<Part>) -> Result<()> {
         wasm::build(&tools, root, Flavour::Cpu)?;
     }
     let tailor = target_dir().join("debug/tailor");
+    // The shop pages complete the look from the outfits bundle, whatever the seed.
+    let outfits_bundle = if only == Some(Part::Rust) {
+        None
+    } else {
+        let outfits = kept_run(
+            root,
+            "test-outfits-run",
+            TEST_OUTFITS_IMPORT,
+            TEST_OUTFITS_OPTIONS,
+        )?;
+        Some(train_and_export(&tailor, &outfits)?)
+    };
     for &seed in seeds.iter().filter(|_| only != Some(Part::Rust)) {
         step(&format!(
             "seed {seed}: the browser tests' bundle, then its browser tests"
@@ -129,6 +141,7 @@ pub fn audit(root: &Path, seeds: &[u64], only: Option<Part>) -> Result<()> {
         let mut command = node(&tools);
         command
             .env("TAILOR_TEST_BUNDLE", &bundle)
+            .envs(outfits_bundle.iter().map(|b| ("TAILOR_OUTFITS_BUNDLE", b)))
             .arg("--test")
             .args(BROWSER_TESTS.map(|file| root.join("tests/browser").join(file)));
         let log = dir.join(format!("seed{seed}-browser.log"));
