@@ -1,5 +1,6 @@
 //! `tailor outfits` end to end: Fashion Hash Net on SYNTHETIC outfits over real Fashion-MNIST
-//! pictures (the generator's quick size), against its float-embedding version, its one-term
+//! pictures (the generator's quick size), read through the shop path (`tailor import
+//! fashion-mnist-outfits`, then `tailor outfits --shop`), against its float-embedding version, its one-term
 //! ablations and BPR-MF over outfits, all scored on the same held-out lists. It checks the
 //! goals (binary codes as good as relaxed ones within 0.01 AUC, the full model ahead of
 //! every comparison, a 16x smaller catalog), that a second run resumes every training with
@@ -47,7 +48,20 @@ fn synthetic_outfit_comparison_meets_its_goals_and_resumes() {
     let json = dir.path().join("outfits.json");
     let json_arg = json.to_str().unwrap();
     let seed = quality::seed(0).to_string();
-    let args = ["outfits", "--quick", "--seed", &seed, "--json", json_arg];
+    let shop = dir.path().join("shop");
+    let shop_arg = shop.to_str().unwrap();
+    check(&tailor(&[
+        "import",
+        "fashion-mnist-outfits",
+        "--quick",
+        "--seed",
+        &seed,
+        "--out",
+        shop_arg,
+    ]));
+    let args = [
+        "outfits", "--shop", shop_arg, "--seed", &seed, "--json", json_arg,
+    ];
     let stdout = check(&tailor(&args));
     assert!(stdout.contains("SYNTHETIC"), "{stdout}");
     let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
