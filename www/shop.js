@@ -231,10 +231,23 @@ function fillClassFilter(items) {
 // ---------------------------------------------------------------------------------------------
 // Complete the look
 
-/** A canvas with outfit item `index`'s 28x28 picture (CSS scales it up, pixels kept sharp).
+/** Outfit item `index`'s picture: the product photo of a shop's own outfit item, else a canvas
+ * with its 28x28 thumbnail (CSS scales it up, pixels kept sharp).
  * Fashion-MNIST stores negatives (the garment bright on black), so it is drawn inverted: a
  * "Dark sneaker" then looks dark, on white, as photographed. */
 function picture(index, title, className = 'picture') {
+  // A shop's own outfits are its catalog items: show the product's photo, not its thumbnail.
+  const item = state.looks === state.rec ? state.looks.outfitItems[index] : null;
+  const photo = item ? pictureUrl(state.byId.get(item.id)?.image) : null;
+  if (photo) {
+    const img = el('img', className);
+    img.src = photo;
+    img.alt = title;
+    img.width = 84;
+    img.height = 84;
+    img.dataset.index = String(index);
+    return img;
+  }
   const canvas = el('canvas', className);
   canvas.width = 28;
   canvas.height = 28;

@@ -88,5 +88,22 @@ test('the hand-made shop completes a look from its own outfits over the same ite
     assert.ok(ids.includes('t01'), ids.join(' + '));
     assert.equal(new Set(outfit.items.map((item) => item.slot)).size, ids.length, 'one item per slot');
   }
+  // The lookbook shows the shop's own product photos (not grey thumbnails), each one served.
+  const cards = new Map(readItems(bundle).map((item) => [item.id, item]));
+  const shown = await page.$$eval('#lookbook button.look-item', (buttons) => buttons.map((b) => ({
+    id: b.dataset.id,
+    src: b.querySelector('img.picture')?.getAttribute('src') ?? null,
+    alt: b.querySelector('img.picture')?.alt,
+    canvases: b.querySelectorAll('canvas').length,
+  })));
+  assert.ok(shown.length > 0, 'the lookbook shows items');
+  for (const card of shown) {
+    const item = cards.get(card.id);
+    assert.ok(card.src && card.src.endsWith(item.image), `${card.id}: photo ${card.src}, card image ${item.image}`);
+    assert.equal(card.alt, item.title);
+    assert.equal(card.canvases, 0);
+    const served = await fetch(new URL(card.src, session.server.url + '/handmade/'));
+    assert.equal(served.status, 200, `${card.src} is served`);
+  }
   assert.deepEqual(problems, []);
 });
