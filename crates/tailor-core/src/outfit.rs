@@ -808,13 +808,13 @@ pub fn diversify(
 }
 
 /// |a ∩ b| / |a ∪ b| over the items of two outfits other than `anchor`; 0 when both hold the
-/// anchor alone.
+/// anchor alone. An outfit holds at most one item per slot, so its items are distinct.
 fn jaccard(a: &[usize], b: &[usize], anchor: usize) -> f32 {
-    let a: BTreeSet<usize> = a.iter().copied().filter(|&i| i != anchor).collect();
-    let b: BTreeSet<usize> = b.iter().copied().filter(|&i| i != anchor).collect();
-    let union = a.union(&b).count();
+    let others = |o: &[usize]| o.iter().filter(|&&i| i != anchor).count();
+    let shared = a.iter().filter(|&&i| i != anchor && b.contains(&i)).count();
+    let union = others(a) + others(b) - shared;
     if union == 0 {
         return 0.0;
     }
-    a.intersection(&b).count() as f32 / union as f32
+    shared as f32 / union as f32
 }

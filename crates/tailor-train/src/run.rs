@@ -501,6 +501,7 @@ pub fn eval_run(
     ];
 
     let mut trained = Vec::new();
+    let mut models = Vec::new();
     let mut training = Vec::new();
     for variant in Variant::ALL {
         let (model, summary) = load_variant(run_dir, variant, prepared, options)?;
@@ -514,6 +515,7 @@ pub fn eval_run(
         )?;
         training.push(summary);
         trained.push((variant, z, items, targets));
+        models.push((variant, model));
     }
 
     let mut results = Vec::new();
@@ -582,7 +584,7 @@ pub fn eval_run(
             quantization,
         });
     }
-    let next_item = next_item_report(run_dir, prepared, options)?;
+    let next_item = next_item_report(&models, prepared, options)?;
     let vectors = prepared.static_encoder.vectors();
     Ok(EvalReport {
         sources: run.sources.clone(),
@@ -602,7 +604,7 @@ pub fn eval_run(
 /// The next-item protocol (see `crate::next_item`) on the shop's events: each variant ranking
 /// "for you" (empty request and the history), against popularity, random and BPR-MF.
 fn next_item_report(
-    run_dir: &Path,
+    models: &[(Variant, WhisperLite)],
     prepared: &Prepared,
     options: &RunOptions,
 ) -> Result<Option<NextItemReport>, TrainError> {
@@ -617,13 +619,12 @@ fn next_item_report(
             .collect()
     };
     let mut methods = Vec::new();
-    for variant in Variant::ALL {
-        let (model, _) = load_variant(run_dir, variant, prepared, options)?;
+    for (variant, model) in models {
         let features = prepared.item_features(variant.encoder());
         let query_dim = variant.config(prepared, options).model.query_dim;
         let metrics = |phase| -> Result<LeaveOneOutMetrics, TrainError> {
             let (z, e) =
-                for_you_vectors(&model, features, query_dim, &histories(phase), MAX_HISTORY)?;
+                for_you_vectors(model, features, query_dim, &histories(phase), MAX_HISTORY)?;
             Ok(rank_users(split, phase, |user, _| {
                 let zu = z.row(user);
                 (0..e.rows)
