@@ -15,6 +15,7 @@ pub fn seed(default: u64) -> u64 {
 
 /// Prints `quality: NAME: VALUE OP BOUND` (to stderr, which `--nocapture` shows) and returns
 /// whether it holds, for the test to assert.
+#[allow(clippy::print_stderr)]
 pub fn check(name: &str, value: f64, op: &str, bound: f64) -> bool {
     let holds = match op {
         ">" => value > bound,

@@ -180,8 +180,11 @@ export interface Recommendation {
   /** True when the bundle has personalization layers (`manifest.personalization`), whether or
    * not this request had a history. */
   personalized: boolean;
-  /** How many history items the ranking read: the known ids, at most
-   * `manifest.personalization.max_history` (0 for a bundle that does not personalize). */
+  /** True when the bundle's "for you" head ranked it (`manifest.for_you`: an empty request
+   * with a history). It ranks from the history alone and leaves out the items already in it. */
+  forYou: boolean;
+  /** How many history items the ranking read: the known ids, at most the `max_history` of the
+   * head that ranked (0 for a bundle that does not personalize). */
   historyUsed: number;
   /** History ids not in the catalog (skipped), each once. */
   unknownHistory: string[];

@@ -134,7 +134,8 @@ export class Tailor {
    * @param {{query: string, k?: number, history?: string[]}} request
    * @returns {Promise<{items: {id: string, title: string, class: string, score: number, index: number,
    *   because: {id: string, title: string, weight: number}[]}[], backend: string, personalized: boolean,
-   *   historyUsed: number, unknownHistory: string[], timings: {encodeMs: number, scoreMs: number}}>}
+   *   forYou: boolean, historyUsed: number, unknownHistory: string[],
+   *   timings: {encodeMs: number, scoreMs: number}}>}
    */
   async recommend({ query, k = 10, history } = {}) {
     if (this.#closed) throw new TailorError('closed', 'recommend() was called after close()');

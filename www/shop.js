@@ -79,8 +79,9 @@ const state = {
   byId: new Map(),
   filtered: [],
   shown: 0,
-  /** The request whose results are on screen ('' before the first), re-ranked on history changes. */
-  query: '',
+  /** The request whose results are on screen, re-ranked on history changes: a text, '' for
+   * "for you" (an empty request with the history), null before the first. */
+  query: null,
   /** The tail of the work queue: see enqueue(). */
   pending: Promise.resolve(),
   /** The lookbook: outfit items with their code index, filtered by slot, and how many shown. */
@@ -484,7 +485,7 @@ async function clearHistory() {
 
 /** The request on screen again, with the history as it is now. */
 async function rerank() {
-  if (state.query) await ask(state.query);
+  if (state.query !== null) await ask(state.query);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -492,8 +493,12 @@ async function rerank() {
 
 async function ask(query) {
   const text = query.trim();
-  if (!text) {
-    ui.resultsMeta.textContent = 'Type what you are looking for.';
+  // An empty request with a history asks for picks from the history alone ("for you").
+  if (!text && (await state.rec.history.itemIds()).length === 0) {
+    state.query = null;
+    ui.results.replaceChildren();
+    ui.resultsMeta.textContent = 'Type what you are looking for, or view a few items to get picks for you.';
+    document.body.dataset.results = '0';
     return;
   }
   ui.askButton.disabled = true;
@@ -518,7 +523,11 @@ async function ask(query) {
         ? `personalised with ${result.historyUsed} history item${result.historyUsed === 1 ? '' : 's'}`
         : 'not personalised yet (no history)';
     }
-    ui.resultsMeta.textContent = `${result.items.length} results for “${text}” · ${result.backend} backend · ` +
+    const what = text
+      ? `${result.items.length} results for “${text}”`
+      : `${result.items.length} picks for you from your history` +
+        (result.forYou ? ' (the shop\'s for-you model; nothing you viewed)' : '');
+    ui.resultsMeta.textContent = `${what} · ${result.backend} backend · ` +
       `${roundTrip.toFixed(1)} ms${inside} · ${history}.`;
     document.body.dataset.results = String(result.items.length);
   } catch (error) {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { useBrowser } from './harness.mjs';
 import { readItems, readJson } from './bundles.mjs';
-import { ask, nativeRanking, openShop as openShopIn } from './shop.mjs';
+import { ask, nativeRanking, openShop as openShopIn, shopIdle } from './shop.mjs';
 
 /** The hand-made shop's bundle directory (TAILOR_HANDMADE_BUNDLE). */
 function handmadeBundle() {
@@ -105,5 +105,47 @@ test('the hand-made shop completes a look from its own outfits over the same ite
     const served = await fetch(new URL(card.src, session.server.url + '/handmade/'));
     assert.equal(served.status, 200, `${card.src} is served`);
   }
+  assert.deepEqual(problems, []);
+});
+
+test('the hand-made shop: "for you" (an empty request) ranks from the history with the bundle\'s own head, as natively, never offering what was viewed', async () => {
+  const bundle = handmadeBundle();
+  assert.ok(readJson(bundle, 'manifest.json').for_you, 'the bundle has a for-you head');
+  const { page, problems } = await openShop();
+  const rank = (query, history) => page.evaluate(
+    ({ query, history }) => window.tailorShop.rec.recommend({ query, k: 10, history }),
+    { query, history });
+  const history = ['t02', 't05', 't01'];
+  const forYou = await rank('', history);
+  assert.equal(forYou.forYou, true);
+  assert.equal(forYou.historyUsed, history.length);
+  const ids = forYou.items.map((item) => item.id);
+  assert.equal(ids.length, 10);
+  for (const id of history) assert.ok(!ids.includes(id), `${id} was viewed: ${ids}`);
+  const native = nativeRanking(bundle, '', 10, history);
+  assert.deepEqual(ids, native.map((item) => item.id));
+  forYou.items.forEach((item, i) =>
+    assert.ok(Math.abs(item.score - native[i].score) < 1e-4, `${item.id}: ${item.score} vs ${native[i].score}`));
+  for (const item of forYou.items) {
+    for (const reason of item.because) assert.ok(history.includes(reason.id), `${reason.id} explains ${item.id}`);
+  }
+  // Another history, another list; a typed request with the same history is the text model's.
+  const other = await rank('', ['s01', 's02', 'b03']);
+  assert.notDeepEqual(other.items.map((item) => item.id), ids);
+  const typed = await rank('breton striped top', history);
+  assert.equal(typed.forYou, false);
+
+  // In the page: an empty request box with a history shows the picks for you, as natively.
+  await page.evaluate(async (history) => {
+    const rec = window.tailorShop.rec;
+    await rec.history.clear();
+    for (const itemId of [...history].reverse()) await rec.history.record({ itemId, event: 'view' });
+  }, history);
+  await page.fill('#query', '');
+  await page.click('#ask-button');
+  await shopIdle(page);
+  const shown = await page.$$eval('#results > li > button.item', (buttons) => buttons.map((b) => b.dataset.id));
+  assert.deepEqual(shown, nativeRanking(bundle, '', 12, history).map((item) => item.id));
+  assert.match(await page.locator('#results-meta').innerText(), /picks for you from your history/);
   assert.deepEqual(problems, []);
 });

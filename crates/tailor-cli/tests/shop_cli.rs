@@ -74,6 +74,25 @@ fn the_example_shop_trains_exports_ranks_and_completes_looks_from_its_own_data()
         let ndcg = method["test"]["ndcg_at_10"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&ndcg), "{method}");
     }
+    // The bundle's "for you" head learnt the shoppers' sequences: it beats popularity on the
+    // held-out next events, and it kept its best validation epoch.
+    let test_ndcg = |wanted: &str| {
+        next["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"].as_str().unwrap().contains(wanted))
+            .map(|m| m["test"]["ndcg_at_10"].as_f64().unwrap())
+            .unwrap_or_else(|| panic!("{wanted} in {names:?}"))
+    };
+    assert!(
+        test_ndcg("COURIER head") > test_ndcg("popularity"),
+        "{next}"
+    );
+    let training = &next["for_you_training"];
+    let best = training["best_epoch"].as_u64().unwrap();
+    assert!(best >= 1 && best as usize <= training["epochs"].as_array().unwrap().len());
+    assert!(!training["pretraining_loss"].as_array().unwrap().is_empty());
 
     let bundle = temp.path().join("bundle");
     run_ok(
@@ -144,6 +163,48 @@ fn the_example_shop_trains_exports_ranks_and_completes_looks_from_its_own_data()
         .map(|i| i["id"].as_str().unwrap())
         .collect();
     assert!(top.contains(&"t02"), "breton striped top: {top:?}");
+
+    // "For you": an empty request with a history goes to the bundle's own head, which never
+    // offers what the history holds and explains each result by history items.
+    let section = loaded.manifest.for_you.expect("a for-you head");
+    assert_eq!((section.dim, section.heads), (64, 2));
+    let for_you = |history: &str| -> Vec<Value> {
+        let ranked: Value = serde_json::from_slice(
+            &run_ok(
+                tailor()
+                    .args(["recommend", "--json", "--k", "10", "--query", ""])
+                    .args(["--history", history, "--bundle"])
+                    .arg(&bundle),
+            )
+            .stdout,
+        )
+        .unwrap();
+        ranked[0]["items"].as_array().unwrap().clone()
+    };
+    let tops = for_you("t02,t05,t01");
+    assert_eq!(tops.len(), 10);
+    for item in &tops {
+        let id = item["id"].as_str().unwrap();
+        assert!(!["t02", "t05", "t01"].contains(&id), "{id} was viewed");
+        for reason in item["because"].as_array().unwrap() {
+            let from = reason["id"].as_str().unwrap();
+            assert!(
+                ["t02", "t05", "t01"].contains(&from),
+                "{from} explains {id}"
+            );
+        }
+    }
+    let ids = |items: &[Value]| -> Vec<String> {
+        items
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_ne!(
+        ids(&tops),
+        ids(&for_you("s01,s02,b03")),
+        "the history ranks"
+    );
 
     // Complete the look from a shirt: outfits of the shop's items, the shirt in each, one item
     // per slot.

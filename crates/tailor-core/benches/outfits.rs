@@ -6,6 +6,9 @@
 //! same exact search. `scan only` keeps 1 candidate per slot, so it times the scans alone.
 //! Throughput is items scanned (the 4 slots other than the anchor's) per second.
 
+// A benchmark binary: it prints its summary table.
+#![allow(clippy::print_stdout)]
+
 use std::hint::black_box;
 
 mod common;

@@ -46,6 +46,32 @@ pub const QUERY_TOWER_FILE: &str = "query_tower.safetensors";
 pub const ITEM_EMBEDDINGS_FILE: &str = "item_embeddings.bin";
 /// The catalog's metadata, a JSON array of [`BundleItem`] in embedding order.
 pub const ITEMS_FILE: &str = "items.json";
+/// The "for you" head's query tower, safetensors in Burn's key layout.
+pub const FOR_YOU_TOWER_FILE: &str = "for_you_tower.safetensors";
+/// The "for you" head's item embeddings, `item_count x for_you.dim`, in the manifest's
+/// `item_embedding_encoding`.
+pub const FOR_YOU_ITEMS_FILE: &str = "for_you_items.bin";
+
+/// The most attention heads and history items a "for you" head may declare: far above what
+/// training uses, low enough that a hostile manifest cannot make the loader build a huge model.
+pub const MAX_FOR_YOU_HEADS: usize = 16;
+pub const MAX_FOR_YOU_HISTORY: usize = 1000;
+
+/// How the bundle ranks "for you" (an empty request and a history): a history head of its own,
+/// trained on the shop's events with the most recent item standing in for the request.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ForYouSection {
+    /// Width of its item embeddings and of z.
+    pub dim: usize,
+    /// Its query MLP's hidden width.
+    pub hidden: usize,
+    /// Attention heads over the history.
+    pub heads: usize,
+    /// The most recent items it reads from a history.
+    pub max_history: usize,
+    /// tau of the per-result attention that explains a result by the history items it draws on.
+    pub explain_temperature: f64,
+}
 
 /// The outfit items' metadata, a JSON array of [`OutfitBundleItem`] in code order.
 pub const OUTFIT_ITEMS_FILE: &str = "outfit_items.json";
@@ -253,6 +279,10 @@ pub struct Manifest {
     /// Fashion Hash Net's outfit model, when the bundle completes looks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outfits: Option<OutfitSection>,
+    /// The "for you" head, for a shop trained on its events; without it an empty request ranks
+    /// with the text model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_you: Option<ForYouSection>,
 }
 
 impl Manifest {
@@ -651,6 +681,52 @@ impl Bundle {
             manifest.item_embedding_encoding,
         )
         .map_err(|e| bad_file(ITEM_EMBEDDINGS_FILE, e))
+    }
+
+    /// The "for you" head's section and item embeddings (`item_count x dim`), or `None` when
+    /// the bundle has no such head. The section's sizes are checked against its files first.
+    pub fn for_you_embeddings(
+        &self,
+    ) -> Result<Option<(ForYouSection, EmbeddingMatrix)>, BundleError> {
+        let Some(section) = self.manifest.for_you else {
+            return Ok(None);
+        };
+        let bad = |message: String| Err(bad_manifest(format!("for_you: {message}")));
+        if section.dim == 0 || section.heads == 0 || section.max_history == 0 {
+            return bad("dim, heads and max_history must be at least 1".into());
+        }
+        if section.heads > MAX_FOR_YOU_HEADS || section.max_history > MAX_FOR_YOU_HISTORY {
+            return bad(format!(
+                "at most {MAX_FOR_YOU_HEADS} heads and {MAX_FOR_YOU_HISTORY} history items"
+            ));
+        }
+        if !(section.explain_temperature.is_finite() && section.explain_temperature > 0.0) {
+            return bad("explain_temperature must be a positive number".into());
+        }
+        // The query MLP's first layer alone holds (dim + heads * dim) x hidden f32 weights, so a
+        // hidden width the tower file cannot hold is refused before anything is built.
+        let tower_bytes = self.file(FOR_YOU_TOWER_FILE)?.len();
+        let first_layer = (section.heads + 1)
+            .checked_mul(section.dim)
+            .and_then(|inputs| inputs.checked_mul(section.hidden))
+            .and_then(|weights| weights.checked_mul(4));
+        if first_layer.is_none_or(|bytes| bytes > tower_bytes) {
+            return Err(bad_file(
+                FOR_YOU_TOWER_FILE,
+                format!(
+                    "{tower_bytes} bytes cannot hold a query tower {} wide with {} hidden units",
+                    section.dim, section.hidden
+                ),
+            ));
+        }
+        let items = quant::decode(
+            self.file(FOR_YOU_ITEMS_FILE)?,
+            self.manifest.item_count,
+            section.dim,
+            self.manifest.item_embedding_encoding,
+        )
+        .map_err(|e| bad_file(FOR_YOU_ITEMS_FILE, e))?;
+        Ok(Some((section, items)))
     }
 
     /// The static encoder's token vectors, `vocabulary x text_dim`, stored int8.

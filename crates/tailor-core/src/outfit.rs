@@ -20,13 +20,14 @@
 //! equal scores rank the lexicographically smaller item list first.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::codes::{CodeLength, PackedCodes, Similarity, WeightTable};
 use crate::error::CoreError;
+use crate::topk::{BestK, Ranked};
 
 /// The most slots an outfit catalog may have (the search nests one loop per slot).
 pub const MAX_OUTFIT_SLOTS: usize = 8;
@@ -592,7 +593,7 @@ impl OutfitCatalog {
             pool_items: &pool_items,
             bits: self.length.bits() as f32,
             chosen: Vec::with_capacity(self.slots.len()),
-            best: Best::new(k),
+            best: BestK::new(k),
             scored: 0,
         };
         search.visit(0, 0.0, 0.0);
@@ -640,7 +641,7 @@ struct Search<'a> {
     bits: f32,
     /// Pool entries chosen so far, in slot order.
     chosen: Vec<usize>,
-    best: Best,
+    best: BestK<ScoredOutfit>,
     scored: usize,
 }
 
@@ -692,77 +693,14 @@ impl Search<'_> {
     }
 }
 
-/// Heap entry ordered so that the heap's maximum is the worst outfit kept: lower score, or the
-/// same score and the lexicographically larger item list.
-#[derive(Debug)]
-struct Worst(ScoredOutfit);
-
-impl Ord for Worst {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .0
-            .score
-            .total_cmp(&self.0.score)
-            .then_with(|| self.0.items.cmp(&other.0.items))
-    }
-}
-
-impl PartialOrd for Worst {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Worst {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Worst {}
-
-/// The k best outfits seen so far.
-struct Best {
-    k: usize,
-    heap: BinaryHeap<Worst>,
-}
-
-impl Best {
-    fn new(k: usize) -> Self {
-        Self {
-            k,
-            heap: BinaryHeap::new(),
-        }
+/// Equal scores rank the lexicographically smaller item list first.
+impl Ranked for ScoredOutfit {
+    fn score(&self) -> f32 {
+        self.score
     }
 
-    /// True when an outfit with this score cannot enter, whatever its items: the common case,
-    /// decided before the item list is built.
-    #[inline]
-    fn rejects(&self, score: f32) -> bool {
-        self.heap.len() == self.k
-            && self
-                .heap
-                .peek()
-                .is_some_and(|worst| score.total_cmp(&worst.0.score) == Ordering::Less)
-    }
-
-    fn push(&mut self, outfit: ScoredOutfit) {
-        let candidate = Worst(outfit);
-        if self.heap.len() < self.k {
-            self.heap.push(candidate);
-        } else if let Some(mut worst) = self.heap.peek_mut()
-            && candidate < *worst
-        {
-            *worst = candidate;
-        }
-    }
-
-    fn into_sorted(self) -> Vec<ScoredOutfit> {
-        self.heap
-            .into_sorted_vec()
-            .into_iter()
-            .map(|w| w.0)
-            .collect()
+    fn tie_break(&self, other: &Self) -> Ordering {
+        self.items.cmp(&other.items)
     }
 }
 

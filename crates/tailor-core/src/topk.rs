@@ -13,69 +13,86 @@ pub struct Hit {
     pub score: f32,
 }
 
-/// Heap entry ordered so that the heap's maximum is the worst hit kept.
-#[derive(Debug, Clone, Copy)]
-struct Worst(Hit);
+/// What a bounded top-k keeps: a score, and the order that ranks equal scores (the entry that
+/// compares lower comes first).
+pub trait Ranked {
+    fn score(&self) -> f32;
+    fn tie_break(&self, other: &Self) -> Ordering;
+}
 
-impl Ord for Worst {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .0
-            .score
-            .total_cmp(&self.0.score)
-            .then(self.0.index.cmp(&other.0.index))
+impl Ranked for Hit {
+    fn score(&self) -> f32 {
+        self.score
+    }
+
+    /// The lower item index first.
+    fn tie_break(&self, other: &Self) -> Ordering {
+        self.index.cmp(&other.index)
     }
 }
 
-impl PartialOrd for Worst {
+/// Heap entry ordered so that the heap's maximum is the worst entry kept.
+#[derive(Debug, Clone)]
+struct Worst<T>(T);
+
+impl<T: Ranked> Ord for Worst<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .0
+            .score()
+            .total_cmp(&self.0.score())
+            .then_with(|| self.0.tie_break(&other.0))
+    }
+}
+
+impl<T: Ranked> PartialOrd for Worst<T> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl PartialEq for Worst {
+impl<T: Ranked> PartialEq for Worst<T> {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
 
-impl Eq for Worst {}
+impl<T: Ranked> Eq for Worst<T> {}
 
-/// Keeps the `k` best of a stream of (index, score) pairs in O(k) memory.
+/// Keeps the `k` best of a stream of entries in O(k) memory.
 #[derive(Debug, Clone)]
-pub struct TopK {
+pub struct BestK<T> {
     k: usize,
-    heap: BinaryHeap<Worst>,
-    /// The worst kept score once k hits are kept: anything strictly below it is rejected with
-    /// one float comparison, which is what almost every item of a large scan gets.
+    heap: BinaryHeap<Worst<T>>,
+    /// The worst kept score once k entries are kept: anything strictly below it is rejected
+    /// with one float comparison, which is what almost every entry of a large scan gets.
     floor: f32,
 }
 
-impl TopK {
-    /// `n` is the number of items that will be pushed; asking for more than that is an error
-    /// rather than a silently shorter ranking.
-    pub fn new(k: usize, n: usize) -> Result<Self, CoreError> {
-        if k == 0 {
-            return Err(CoreError::ZeroK);
-        }
-        if k > n {
-            return Err(CoreError::KExceedsItems { k, n });
-        }
-        Ok(Self {
+impl<T: Ranked> BestK<T> {
+    /// Keeps nothing for `k = 0`.
+    pub fn new(k: usize) -> Self {
+        Self {
             k,
             heap: BinaryHeap::with_capacity(k),
             floor: f32::NEG_INFINITY,
-        })
+        }
+    }
+
+    /// True when an entry with this score cannot enter, whatever its tie-break: decided before
+    /// the entry is built.
+    #[inline]
+    pub fn rejects(&self, score: f32) -> bool {
+        self.heap.len() == self.k && score < self.floor
     }
 
     #[inline]
-    pub fn push(&mut self, index: usize, score: f32) {
-        let full = self.heap.len() == self.k;
-        if full && score < self.floor {
+    pub fn push(&mut self, entry: T) {
+        if self.k == 0 || self.rejects(entry.score()) {
             return;
         }
-        let candidate = Worst(Hit { index, score });
-        if !full {
+        let candidate = Worst(entry);
+        if self.heap.len() < self.k {
             self.heap.push(candidate);
         } else if let Some(mut worst) = self.heap.peek_mut()
             && candidate < *worst
@@ -88,23 +105,58 @@ impl TopK {
             self.floor = self
                 .heap
                 .peek()
-                .map_or(f32::NEG_INFINITY, |worst| worst.0.score);
+                .map_or(f32::NEG_INFINITY, |worst| worst.0.score());
         }
     }
 
-    /// The score an item must reach to be kept: -inf until k hits are kept, then the k-th best.
+    /// The score an entry must reach to be kept: -inf until k are kept, then the k-th best.
     #[inline]
     pub fn floor(&self) -> f32 {
         self.floor
     }
 
-    /// The kept hits, best first.
-    pub fn into_sorted(self) -> Vec<Hit> {
+    /// The kept entries, best first.
+    pub fn into_sorted(self) -> Vec<T> {
         self.heap
             .into_sorted_vec()
             .into_iter()
             .map(|w| w.0)
             .collect()
+    }
+}
+
+/// Keeps the `k` best of a stream of (index, score) pairs: [`BestK`] of [`Hit`]s, equal scores
+/// broken by the lower index.
+#[derive(Debug, Clone)]
+pub struct TopK(BestK<Hit>);
+
+impl TopK {
+    /// `n` is the number of items that will be pushed; asking for more than that is an error
+    /// rather than a silently shorter ranking.
+    pub fn new(k: usize, n: usize) -> Result<Self, CoreError> {
+        if k == 0 {
+            return Err(CoreError::ZeroK);
+        }
+        if k > n {
+            return Err(CoreError::KExceedsItems { k, n });
+        }
+        Ok(Self(BestK::new(k)))
+    }
+
+    #[inline]
+    pub fn push(&mut self, index: usize, score: f32) {
+        self.0.push(Hit { index, score });
+    }
+
+    /// The score an item must reach to be kept: -inf until k hits are kept, then the k-th best.
+    #[inline]
+    pub fn floor(&self) -> f32 {
+        self.0.floor()
+    }
+
+    /// The kept hits, best first.
+    pub fn into_sorted(self) -> Vec<Hit> {
+        self.0.into_sorted()
     }
 }
 

@@ -31,6 +31,7 @@ fn manifest() -> Manifest {
         files: Vec::new(),
         metrics: serde_json::json!({ "recall@20": 0.5 }),
         outfits: None,
+        for_you: None,
     }
 }
 
@@ -887,4 +888,85 @@ mod outfits {
         // Nothing was written by the refused calls, so a good call still works.
         writer.add_outfits(&files).unwrap();
     }
+}
+
+/// A bundle with a "for you" head: 2 items' 2-wide embeddings, a tower file of `tower_bytes`
+/// bytes, and the section `edit` leaves.
+fn for_you_bundle(
+    item_bytes: Vec<u8>,
+    tower_bytes: usize,
+    edit: impl FnOnce(&mut tailor_core::bundle::ForYouSection),
+) -> Bundle {
+    use tailor_core::bundle::{FOR_YOU_ITEMS_FILE, FOR_YOU_TOWER_FILE, ForYouSection};
+    let dir = TempDir::new().unwrap();
+    let mut writer = BundleWriter::create(&dir.path().join("b")).unwrap();
+    writer.add(FOR_YOU_ITEMS_FILE, &item_bytes).unwrap();
+    writer
+        .add(FOR_YOU_TOWER_FILE, &vec![0u8; tower_bytes])
+        .unwrap();
+    let mut section = ForYouSection {
+        dim: 2,
+        hidden: 4,
+        heads: 2,
+        max_history: 50,
+        explain_temperature: 0.1,
+    };
+    edit(&mut section);
+    let mut manifest = manifest();
+    manifest.item_count = 2;
+    manifest.for_you = Some(section);
+    writer.finish(manifest).unwrap();
+    Bundle::open_dir(&dir.path().join("b")).unwrap()
+}
+
+#[test]
+fn a_for_you_head_decodes_with_its_section_and_every_bad_size_is_named() {
+    use tailor_core::{EmbeddingMatrix, quant};
+    let embeddings = EmbeddingMatrix::new(2, 2, vec![1.0, 0.0, 0.0, 1.0]).unwrap();
+    let stored = quant::encode(&embeddings, EmbeddingEncoding::F16);
+    // (1 + heads) * dim inputs x hidden f32 weights: 96 bytes at least.
+    let (section, items) = for_you_bundle(stored.clone(), 96, |_| {})
+        .for_you_embeddings()
+        .unwrap()
+        .expect("a for-you head");
+    assert_eq!(section.heads, 2);
+    assert_eq!(items.row(1), &[0.0, 1.0]);
+    assert!(
+        typed_bundle(br#"[{"id":"a","title":"A","class":""},{"id":"b","title":"B","class":""}]"#)
+            .unwrap()
+            .for_you_embeddings()
+            .unwrap()
+            .is_none()
+    );
+
+    let bad_manifest = |edit: fn(&mut tailor_core::bundle::ForYouSection), wanted: &str| {
+        let error = for_you_bundle(stored.clone(), 96, edit)
+            .for_you_embeddings()
+            .unwrap_err();
+        assert!(
+            matches!(&error, BundleError::BadManifest { message } if message.contains(wanted)),
+            "{error}"
+        );
+    };
+    bad_manifest(|s| s.heads = 0, "at least 1");
+    bad_manifest(|s| s.dim = 0, "at least 1");
+    bad_manifest(|s| s.heads = 17, "at most 16 heads");
+    bad_manifest(|s| s.max_history = 100_000, "1000 history items");
+    bad_manifest(|s| s.explain_temperature = -1.0, "explain_temperature");
+
+    // A hidden width the tower file cannot hold, even one that overflows, is refused before
+    // any model is built; so are item embeddings of the wrong size.
+    for hidden in [5, usize::MAX / 2] {
+        let error = for_you_bundle(stored.clone(), 96, |s| s.hidden = hidden)
+            .for_you_embeddings()
+            .unwrap_err();
+        assert_names(&error, "for_you_tower.safetensors");
+    }
+    let error = for_you_bundle(stored[..6].to_vec(), 96, |_| {})
+        .for_you_embeddings()
+        .unwrap_err();
+    assert!(
+        matches!(&error, BundleError::BadFile { file, .. } if file == "for_you_items.bin"),
+        "{error}"
+    );
 }

@@ -6,6 +6,9 @@
 //!
 //! `cargo bench -p tailor-data --bench shop_load`
 
+// A benchmark binary: it prints its measurements.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::env;
 use std::error::Error;
 use std::fs::File;

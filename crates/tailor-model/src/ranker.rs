@@ -13,7 +13,10 @@ use std::collections::HashMap;
 
 use burn::prelude::*;
 use serde::Serialize;
-use tailor_core::bundle::{MINILM_FILE, QUERY_TOWER_FILE, TOKENIZER_FILE};
+use tailor_core::bundle::{
+    FOR_YOU_TOWER_FILE, ForYouSection, MINILM_FILE, QUERY_TOWER_FILE, TOKENIZER_FILE,
+};
+use tailor_core::quant::EmbeddingMatrix;
 use tailor_core::{Bundle, BundleItem, DenseVectors, EncoderKind, Hit, Manifest, top_k};
 
 use crate::error::{LoadError, ModelError};
@@ -43,6 +46,71 @@ enum QueryEncoder {
 enum Catalog {
     Cpu(DenseVectors),
     Device(Box<Tensor<2>>),
+}
+
+impl Catalog {
+    /// The catalog's embeddings where `score_on` scores them; `table`, the same matrix already
+    /// on the device, is reused rather than uploaded twice.
+    fn new(
+        embeddings: EmbeddingMatrix,
+        table: Option<&Tensor<2>>,
+        score_on: ScoreOn,
+        device: &Device,
+    ) -> Result<Catalog, ModelError> {
+        Ok(match score_on {
+            ScoreOn::Cpu => Catalog::Cpu(
+                DenseVectors::new(embeddings.dim, embeddings.values)
+                    .map_err(|e| ModelError::Unsupported(format!("item embeddings: {e}")))?,
+            ),
+            ScoreOn::Device => Catalog::Device(Box::new(
+                table
+                    .cloned()
+                    .unwrap_or_else(|| upload(&embeddings, device)),
+            )),
+        })
+    }
+}
+
+fn upload(matrix: &EmbeddingMatrix, device: &Device) -> Tensor<2> {
+    Tensor::from_data(
+        TensorData::new(matrix.values.clone(), [matrix.rows, matrix.dim]),
+        device,
+    )
+}
+
+/// Which part of the model answers a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Head {
+    /// The text model: the request, and the history through its intention heads.
+    Text,
+    /// The "for you" head: an empty request with a history, ranked from the history alone
+    /// with its own item embeddings. Items in the history are not recommended again.
+    ForYou,
+}
+
+/// z for one request [1, dim], and the head whose item embeddings it is scored against.
+pub struct RequestVector {
+    pub z: Tensor<2>,
+    pub head: Head,
+    /// How many history items it read.
+    pub history_used: usize,
+}
+
+/// The "for you" head of a bundle that has one.
+struct ForYouHead {
+    section: ForYouSection,
+    tower: QueryTower,
+    /// Its e_i on the device, where histories are looked up.
+    table: Tensor<2>,
+    catalog: Catalog,
+}
+
+/// The parts of one head that read a history: its e_i, how much history it reads, and the
+/// temperature of its explanations.
+struct HistoryReader<'a> {
+    table: &'a Tensor<2>,
+    max_history: usize,
+    explain_temperature: f64,
 }
 
 /// How many history items explain one result.
@@ -97,6 +165,7 @@ pub struct Ranker {
     history_table: Option<Tensor<2>>,
     /// Complete the look, for a bundle with an outfit model.
     outfits: Option<OutfitCompleter>,
+    for_you: Option<ForYouHead>,
     device: Device,
 }
 
@@ -111,6 +180,7 @@ impl Ranker {
         let items = bundle.items()?;
         let outfits = OutfitCompleter::from_bundle(&bundle, manifest.text_dim, device)?;
         let embeddings = bundle.item_embeddings()?;
+        let for_you = bundle.for_you_embeddings()?;
         let tokenizer = TextTokenizer::from_json(bundle.file(TOKENIZER_FILE)?, MINILM_MAX_TOKENS)?;
         let encoder = match manifest.encoder {
             EncoderKind::Static => {
@@ -136,21 +206,28 @@ impl Ranker {
             .with_hidden(manifest.hidden)
             .with_dim(manifest.dim);
         let tower = config.load_query_tower(bundle.take_file(QUERY_TOWER_FILE)?, device)?;
-        let table = || {
-            Tensor::<2>::from_data(
-                TensorData::new(embeddings.values.clone(), [embeddings.rows, embeddings.dim]),
-                device,
-            )
-        };
-        let history_table = manifest.personalization.map(|_| table());
-        let catalog = match score_on {
-            ScoreOn::Cpu => Catalog::Cpu(
-                DenseVectors::new(embeddings.dim, embeddings.values)
-                    .map_err(|e| ModelError::Unsupported(format!("item embeddings: {e}")))?,
-            ),
-            ScoreOn::Device => {
-                Catalog::Device(Box::new(history_table.clone().unwrap_or_else(table)))
+        // e_i on the device only where histories are looked up there.
+        let history_table = manifest
+            .personalization
+            .map(|_| upload(&embeddings, device));
+        let catalog = Catalog::new(embeddings, history_table.as_ref(), score_on, device)?;
+        let for_you = match for_you {
+            Some((section, embeddings)) => {
+                let tower = WhisperLiteConfig::new(section.dim, 0, manifest.item_count)
+                    .with_history_heads(section.heads)
+                    .with_max_history(section.max_history)
+                    .with_hidden(section.hidden)
+                    .with_dim(section.dim)
+                    .load_query_tower(bundle.take_file(FOR_YOU_TOWER_FILE)?, device)?;
+                let table = upload(&embeddings, device);
+                Some(ForYouHead {
+                    section,
+                    tower,
+                    catalog: Catalog::new(embeddings, Some(&table), score_on, device)?,
+                    table,
+                })
             }
+            None => None,
         };
         let index_of = items
             .iter()
@@ -167,6 +244,7 @@ impl Ranker {
             catalog,
             history_table,
             outfits,
+            for_you,
             device: device.clone(),
         })
     }
@@ -211,27 +289,70 @@ impl Ranker {
         self.index_of.get(id).copied()
     }
 
-    /// Whether recommendations depend on the history: only when the bundle has history layers.
+    /// Whether recommendations depend on the history: only when the bundle has history layers
+    /// or a "for you" head.
     pub fn is_personalized(&self) -> bool {
-        self.history_table.is_some()
+        self.history_table.is_some() || self.for_you.is_some()
     }
 
-    /// How many of the most recent history items the model reads.
+    /// How many of the most recent history items the text model reads.
     pub fn max_history(&self) -> usize {
         self.manifest.personalization.map_or(0, |p| p.max_history)
     }
 
-    /// z = QueryTower(q, u) for one request, [1, dim] on the device. `history` holds catalog
-    /// indices, most recent first (as the browser's history lists them); only the most recent
-    /// [`Ranker::max_history`] are read, and none by a model that does not personalize.
-    /// An empty request ("for you") is q = 0, as training encodes it: the history alone ranks.
-    pub fn request_vector(&self, query: &str, history: &[usize]) -> Result<Tensor<2>, ModelError> {
-        let q = if query.trim().is_empty() {
-            Tensor::zeros([1, self.manifest.text_dim], &self.device)
+    /// Whether an empty request with a history is ranked by a "for you" head of its own.
+    pub fn has_for_you(&self) -> bool {
+        self.for_you.is_some()
+    }
+
+    /// The head that answers this request: the "for you" head for an empty request with a
+    /// history, where the bundle has one; the text model otherwise.
+    pub fn head(&self, query: &str, history: &[usize]) -> Head {
+        if query.trim().is_empty() && !history.is_empty() && self.for_you.is_some() {
+            Head::ForYou
         } else {
-            self.encode_query(query)?
+            Head::Text
+        }
+    }
+
+    /// z for one request. `history` holds catalog indices, most recent first (as the browser's
+    /// history lists them); only the most recent ones the head reads are used, and none by a
+    /// text model that does not personalize. An empty request with a history goes to the "for
+    /// you" head where there is one; otherwise an empty request is q = 0, as the text model's
+    /// training encodes it, and the history alone ranks.
+    pub fn request_vector(
+        &self,
+        query: &str,
+        history: &[usize],
+    ) -> Result<RequestVector, ModelError> {
+        let head = self.head(query, history);
+        let (history, history_used) = self.history(history, head)?;
+        let z = match (&self.for_you, head) {
+            (Some(for_you), Head::ForYou) => {
+                let history = history
+                    .ok_or_else(|| ModelError::BadRequest("for you needs a history".into()))?;
+                let [_, slots, dim] = history.items.dims();
+                let last = history
+                    .items
+                    .clone()
+                    .slice([0..1, slots - 1..slots, 0..dim])
+                    .reshape([1, dim]);
+                for_you.tower.forward(last, Some(history))
+            }
+            _ => {
+                let q = if query.trim().is_empty() {
+                    Tensor::zeros([1, self.manifest.text_dim], &self.device)
+                } else {
+                    self.encode_query(query)?
+                };
+                self.tower.forward(q, history)
+            }
         };
-        Ok(self.tower.forward(q, self.history(history)?))
+        Ok(RequestVector {
+            z,
+            head,
+            history_used,
+        })
     }
 
     /// The query encoder's q [1, text_dim] for a request.
@@ -279,27 +400,52 @@ impl Ranker {
             .await
     }
 
-    /// The history as the intention module reads it: oldest first, at most `max_history` long.
-    fn history(&self, recent_first: &[usize]) -> Result<Option<History>, ModelError> {
-        let Some(table) = &self.history_table else {
-            return Ok(None);
-        };
-        let recent_first = &recent_first[..recent_first.len().min(self.max_history())];
+    /// How a head reads histories; `None` for a text model that does not personalize.
+    fn reader(&self, head: Head) -> Option<HistoryReader<'_>> {
+        match (head, &self.for_you) {
+            (Head::ForYou, Some(for_you)) => Some(HistoryReader {
+                table: &for_you.table,
+                max_history: for_you.section.max_history,
+                explain_temperature: for_you.section.explain_temperature,
+            }),
+            _ => match (&self.history_table, self.manifest.personalization) {
+                (Some(table), Some(personalization)) => Some(HistoryReader {
+                    table,
+                    max_history: personalization.max_history,
+                    explain_temperature: personalization.explain_temperature,
+                }),
+                _ => None,
+            },
+        }
+    }
+
+    /// The history as a head's intention module reads it, oldest first and at most its
+    /// `max_history` long, with how many items that is.
+    fn history(
+        &self,
+        recent_first: &[usize],
+        head: Head,
+    ) -> Result<(Option<History>, usize), ModelError> {
         if let Some(&index) = recent_first.iter().find(|&&i| i >= self.items.len()) {
             return Err(ModelError::BadRequest(format!(
                 "history item index {index} is outside the catalog of {}",
                 self.items.len()
             )));
         }
+        let Some(reader) = self.reader(head) else {
+            return Ok((None, 0));
+        };
+        let recent_first = &recent_first[..recent_first.len().min(reader.max_history)];
         if recent_first.is_empty() {
-            return Ok(None);
+            return Ok((None, 0));
         }
         let oldest_first: Vec<usize> = recent_first.iter().rev().copied().collect();
-        Ok(Some(History::gather(
-            table.clone(),
+        let history = History::gather(
+            reader.table.clone(),
             &[oldest_first.as_slice()],
             oldest_first.len(),
-        )))
+        );
+        Ok((Some(history), oldest_first.len()))
     }
 
     /// The `k` best items for a request and a history (catalog indices, most recent first), best
@@ -311,14 +457,16 @@ impl Ranker {
         history: &[usize],
         k: usize,
     ) -> Result<Vec<Ranked>, ModelError> {
-        let hits = self.rank(self.request_vector(query, history)?, k).await?;
-        self.explain(&hits, history).await
+        let request = self.request_vector(query, history)?;
+        let hits = self.rank(&request, k, history).await?;
+        self.explain(&request, &hits, history).await
     }
 
     /// Attaches to each hit the history items that COURIER's attention, queried by the hit's
-    /// embedding, weighs the most.
+    /// embedding in the head that ranked it, weighs the most.
     pub async fn explain(
         &self,
+        request: &RequestVector,
         hits: &[Hit],
         history: &[usize],
     ) -> Result<Vec<Ranked>, ModelError> {
@@ -331,12 +479,11 @@ impl Ranker {
                 })
                 .collect()
         };
-        let (Some(table), Some(personalization)) =
-            (&self.history_table, self.manifest.personalization)
-        else {
+        let Some(reader) = self.reader(request.head) else {
             return Ok(unexplained());
         };
-        let recent_first = &history[..history.len().min(self.max_history())];
+        let table = reader.table;
+        let recent_first = &history[..history.len().min(reader.max_history)];
         if recent_first.is_empty() || hits.is_empty() {
             return Ok(unexplained());
         }
@@ -349,8 +496,7 @@ impl Ranker {
             Tensor::<1, Int>::from_data(TensorData::new(indices, [hits.len()]), &self.device),
         );
         let weights =
-            read_back(reconstruct(targets, &history, personalization.explain_temperature).weights)
-                .await?;
+            read_back(reconstruct(targets, &history, reader.explain_temperature).weights).await?;
         let slots = oldest_first.len();
         Ok(hits
             .iter()
@@ -380,20 +526,43 @@ impl Ranker {
             .collect())
     }
 
-    /// The `k` best items for a request vector z from [`Ranker::request_vector`].
-    pub async fn rank(&self, z: Tensor<2>, k: usize) -> Result<Vec<Hit>, ModelError> {
+    /// The `k` best items for a request vector from [`Ranker::request_vector`], scored against
+    /// its head's item embeddings. The "for you" head leaves out what `history` (catalog
+    /// indices) already holds, so it may return fewer than `k` for a long history in a small
+    /// catalog.
+    pub async fn rank(
+        &self,
+        request: &RequestVector,
+        k: usize,
+        history: &[usize],
+    ) -> Result<Vec<Hit>, ModelError> {
         if k == 0 {
             return Err(ModelError::BadRequest("k must be at least 1".into()));
         }
-        let k = k.min(self.items.len());
-        let hits = match &self.catalog {
-            Catalog::Cpu(vectors) => vectors.top_k(&read_back(z).await?, k),
+        let (catalog, seen): (&Catalog, Vec<usize>) = match (request.head, &self.for_you) {
+            (Head::ForYou, Some(for_you)) => {
+                let mut seen = history.to_vec();
+                seen.sort_unstable();
+                seen.dedup();
+                (&for_you.catalog, seen)
+            }
+            _ => (&self.catalog, Vec::new()),
+        };
+        let wanted = (k + seen.len()).min(self.items.len());
+        let hits = match catalog {
+            Catalog::Cpu(vectors) => vectors.top_k(&read_back(request.z.clone()).await?, wanted),
             Catalog::Device(matrix) => {
-                let scores = matrix.as_ref().clone().matmul(z.transpose());
-                top_k(&read_back(scores).await?, k)
+                let scores = matrix
+                    .as_ref()
+                    .clone()
+                    .matmul(request.z.clone().transpose());
+                top_k(&read_back(scores).await?, wanted)
             }
         };
-        hits.map_err(|e| ModelError::BadRequest(e.to_string()))
+        let mut hits = hits.map_err(|e| ModelError::BadRequest(e.to_string()))?;
+        hits.retain(|hit| seen.binary_search(&hit.index).is_err());
+        hits.truncate(k);
+        Ok(hits)
     }
 }
 

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use tailor_core::DenseVectors;
 use tailor_core::bundle::EmbeddingEncoding;
 use tailor_core::quant::{self, EmbeddingMatrix};
-use tailor_model::History;
 use tailor_model::whisper::WhisperLite;
 
 use crate::error::TrainError;
@@ -107,36 +106,6 @@ pub fn model_vectors(
     let items = item_embeddings(model, item_features, &device);
     let z = model.query.forward(matrix_tensor(queries, &device), None);
     Ok((to_matrix(z)?, to_matrix(items)?))
-}
-
-/// "For you": z for the empty request (q = 0, as the ranker encodes it) and each history
-/// (catalog indices, oldest first; the most recent `max_history` are read), with every e_i.
-pub fn for_you_vectors(
-    model: &WhisperLite,
-    item_features: &EmbeddingMatrix,
-    query_dim: usize,
-    histories: &[Vec<usize>],
-    max_history: usize,
-) -> Result<(EmbeddingMatrix, EmbeddingMatrix), TrainError> {
-    const BATCH: usize = 512;
-    let device = Device::flex();
-    let items = item_embeddings(model, item_features, &device);
-    let mut z = Vec::new();
-    for chunk in histories.chunks(BATCH) {
-        let rows: Vec<&[usize]> = chunk
-            .iter()
-            .map(|h| &h[h.len().saturating_sub(max_history)..])
-            .collect();
-        let longest = rows.iter().map(|r| r.len()).max().unwrap_or(0);
-        let history = (longest > 0).then(|| History::gather(items.clone(), &rows, longest));
-        let queries = Tensor::zeros([chunk.len(), query_dim], &device);
-        z.extend(to_matrix(model.query.forward(queries, history))?.values);
-    }
-    let items = to_matrix(items)?;
-    let dim = items.dim;
-    let z = EmbeddingMatrix::new(histories.len(), dim, z)
-        .map_err(|e| TrainError::Tensor(e.to_string()))?;
-    Ok((z, items))
 }
 
 /// The same ranking with item embeddings stored in `encoding` and read back.

@@ -10,6 +10,7 @@ pub mod embed;
 mod encoder;
 mod error;
 pub mod evaluate;
+pub mod for_you;
 pub mod history_eval;
 pub mod metrics;
 pub mod next_item;

@@ -41,6 +41,12 @@ impl LeaveLastOut {
         self.train.len()
     }
 
+    /// Training examples a sequence model gets: every position of every training history after
+    /// its first item.
+    pub fn train_positions(&self) -> usize {
+        self.train.iter().map(|h| h.len().saturating_sub(1)).sum()
+    }
+
     /// What a user has seen before the phase's target, oldest first.
     pub fn history(&self, user: usize, phase: Phase) -> Vec<usize> {
         let mut history = self.train[user].clone();

@@ -17,6 +17,7 @@ use crate::distill::{DistillConfig, distill_static};
 use crate::embed::{MINILM_DIM, SentenceEncoder};
 use crate::encoder::MINILM_MODEL_DIR;
 use crate::error::TrainError;
+use crate::for_you::SequenceData;
 use crate::next_item::LeaveLastOut;
 use crate::whisper::{ClassMembers, RankingData};
 
@@ -68,14 +69,18 @@ pub struct Prepared {
     /// request embeddings (its own text when it has none), for each encoder.
     pub zero_shot_minilm: EmbeddingMatrix,
     pub zero_shot_static: EmbeddingMatrix,
+    /// The MiniLM embedding of each item's own text (title, category path, attributes,
+    /// description): the content x_i of the "for you" head's item tower.
+    pub item_text_minilm: EmbeddingMatrix,
     /// "For you" (an empty request and a history): the shop's events split leave-last-out;
     /// empty without events.
     pub next_items: LeaveLastOut,
 }
 
-/// "For you" training pairs per shopper: the most recent positions of their training history
-/// (each the next item after the events before it), so that a large event log does not swamp
-/// the text requests.
+/// Text-model training pairs per shopper with an empty request: the most recent positions of
+/// their training history (each the next item after the events before it). They teach the
+/// text model's history heads from real sessions; a bundle ranks "for you" with its own head
+/// (`crate::for_you`), which trains on every position.
 pub const FOR_YOU_PAIRS_PER_SHOPPER: usize = 20;
 
 pub fn prepare(
@@ -140,6 +145,7 @@ pub fn prepare(
     let zero_shot_minilm = item_means(&corpus, &row_of_request, &request_minilm, &text_minilm)?;
     let zero_shot_static = item_means(&corpus, &row_of_request, &request_static, &text_static)?;
     let item_features_minilm = concat_rows(&[&zero_shot_minilm, &text_minilm])?;
+    let item_text_minilm = text_minilm;
     let item_features_static = concat_rows(&[&zero_shot_static, &text_static, &zero_shot_minilm])?;
     Ok(Prepared {
         shop,
@@ -155,6 +161,7 @@ pub fn prepare(
         item_features_static,
         zero_shot_minilm,
         zero_shot_static,
+        item_text_minilm,
         next_items,
     })
 }
@@ -265,6 +272,16 @@ impl Prepared {
             }
         }
         pairs
+    }
+
+    /// The "for you" head's training data: the shop's events split leave-last-out, over the
+    /// item texts' MiniLM embeddings.
+    pub fn for_you_data(&self) -> SequenceData<'_> {
+        SequenceData {
+            split: &self.next_items,
+            content: &self.item_text_minilm,
+            target_requests: None,
+        }
     }
 
     /// The protocol's candidates: items with enough requests to have held-out ones. The

@@ -7,13 +7,16 @@
 //! RUN/<variant>/epoch-NNN.*     the last checkpoint
 //! RUN/outfits-<encoder>/        Fashion Hash Net's checkpoints (complete the look), one model
 //!                               per query encoder
+//! RUN/for-you/                  the "for you" head's pretrained item tower and checkpoints,
+//!                               for a shop with events (see for_you.rs)
 //! ```
 //! Variants: WhisperLite on MiniLM queries and on static-encoder queries. Their history heads
 //! train on the shop's real sessions where its search log names shoppers with events before
 //! their searches, and on synthetic shoppers otherwise. The outfit model learns from the shop's
 //! own outfits over its own items; a shop without an outfits file gets no outfit model, and its
-//! bundle no outfit section, so that a shop's bundle never holds outfits it did not make.
-//! `run.json` and the manifest say what each part learnt from.
+//! bundle no outfit section, so that a shop's bundle never holds outfits it did not make. A
+//! shop with events also gets a "for you" head, which ranks an empty request from the history
+//! alone. `run.json` and the manifest say what each part learnt from.
 
 use std::path::{Path, PathBuf};
 
@@ -22,22 +25,24 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tailor_core::bundle::{
     BUNDLE_FORMAT_VERSION, BundleItem, BundleWriter, EmbeddingEncoding, EncoderKind,
-    ITEM_EMBEDDINGS_FILE, ITEMS_FILE, MINILM_FILE, Manifest, Personalization, QUERY_TOWER_FILE,
-    STATIC_ENCODER_FILE, TOKENIZER_FILE,
+    FOR_YOU_ITEMS_FILE, FOR_YOU_TOWER_FILE, ForYouSection, ITEM_EMBEDDINGS_FILE, ITEMS_FILE,
+    MINILM_FILE, Manifest, Personalization, QUERY_TOWER_FILE, STATIC_ENCODER_FILE, TOKENIZER_FILE,
 };
 use tailor_core::quant::{self, EmbeddingMatrix};
 use tailor_model::fhn::FashionHashNetConfig;
-use tailor_model::whisper::{WhisperLite, WhisperLiteConfig, WhisperLiteLossConfig};
+use tailor_model::whisper::{QueryTower, WhisperLite, WhisperLiteConfig, WhisperLiteLossConfig};
 
 use tailor_data::OutfitData;
 use tailor_data::shop::Shop;
 
 use crate::corpus::{RequestSource, ShopCorpus, SplitConfig, shopper_histories};
 use crate::error::TrainError;
-use crate::evaluate::for_you_vectors;
 use crate::evaluate::{
     MethodResult, dot_ranks, model_vectors, popularity_ranks, quantized_ranks, random_ranks,
     to_matrix,
+};
+use crate::for_you::{
+    ForYouRecord, Request, SequenceConfig, evaluate_with_items, load_for_you, train_for_you,
 };
 use crate::metrics::{RankingMetrics, recall_curve};
 use crate::next_item::{
@@ -50,8 +55,8 @@ use crate::outfits::{
 use crate::pipeline::{PrepareOptions, Prepared, Stages, prepare};
 use crate::plots::{EpochRecord, plot_recall_at_k, plot_training_curves};
 use crate::whisper::{
-    BEST_WEIGHTS_FILE, WhisperTrainConfig, item_embeddings, load_weights, progress_bar, read_json,
-    read_progress, train, write_json,
+    BEST_WEIGHTS_FILE, WhisperTrainConfig, item_embeddings, load_weights, matrix_tensor,
+    progress_bar, read_json, read_progress, train, write_json,
 };
 
 pub const RUN_FILE: &str = "run.json";
@@ -102,8 +107,12 @@ pub struct TrainingSources {
     pub requests_note: String,
     /// Whether the history heads train on the shop's own sessions.
     pub real_sessions: bool,
-    /// "For you" training pairs (empty request, history, next item) from the shop's events.
+    /// Text-model training pairs with an empty request (history, next item) from the shop's
+    /// events.
     pub for_you_pairs: usize,
+    /// The "for you" head's training examples: every next event of the shoppers' training
+    /// histories; 0 without a head.
+    pub for_you_examples: usize,
     pub personalization_note: String,
     /// Whether the shop has outfits, and so the bundle an outfit model.
     pub outfits: bool,
@@ -180,11 +189,13 @@ impl TrainingSources {
                      histories"
                 .to_string(),
         };
+        let for_you_examples = prepared.next_items.train_positions();
         let personalization_note = if for_you_pairs > 0 {
             format!(
-                "{text_sessions}; for you (an empty request and a history): {for_you_pairs} \
-                 pairs from the training events of {} shoppers, their last two events held out \
-                 (leave-last-out)",
+                "{text_sessions}, with {for_you_pairs} empty-request pairs from the shoppers' \
+                 recent events; for you (an empty request and a history): a COURIER head of its \
+                 own on {for_you_examples} next events of {} shoppers, their last two events \
+                 held out (leave-last-out)",
                 prepared.next_items.users()
             )
         } else {
@@ -196,6 +207,7 @@ impl TrainingSources {
             requests_note,
             real_sessions: histories.is_some() || for_you_pairs > 0,
             for_you_pairs,
+            for_you_examples,
             personalization_note,
             outfits: outfits != OutfitSource::None,
             synthetic_outfits: matches!(
@@ -342,15 +354,51 @@ pub fn train_run(
         let data = prepared.ranking_data(variant.encoder(), MAX_HISTORY)?;
         let config = variant.config(&prepared, options);
         stages.note(&format!("training {}", variant.label()));
+        let bar = progress_bar(quiet);
         train(
             &data,
             &config,
             &run_dir.join(variant.dir_name()),
             true,
-            &progress_bar(quiet),
+            &bar,
+            // Through `suspend`: the line must also reach logs where no bar is drawn.
+            &|line| bar.suspend(|| stages.note(line)),
         )?;
+        bar.finish_and_clear();
+    }
+    if has_for_you(&prepared) {
+        stages.note(&format!(
+            "training the for-you head (COURIER) on {} next events",
+            sources.for_you_examples
+        ));
+        let bar = progress_bar(quiet);
+        train_for_you(
+            &prepared.for_you_data(),
+            &for_you_config(options),
+            &for_you_dir(run_dir),
+            true,
+            &bar,
+            &|line| bar.suspend(|| stages.note(line)),
+        )?;
+        bar.finish_and_clear();
     }
     Ok((prepared, sources))
+}
+
+/// Whether a run trains a "for you" head: when some shopper has more events than the two
+/// leave-last-out holds out, and a second one to learn from.
+pub fn has_for_you(prepared: &Prepared) -> bool {
+    prepared.next_items.train_positions() > 0
+}
+
+/// The "for you" head's settings for a run's options.
+pub fn for_you_config(options: &RunOptions) -> SequenceConfig {
+    SequenceConfig::for_you(options.seed, options.quick)
+}
+
+/// Where a run keeps the "for you" head.
+pub fn for_you_dir(run_dir: &Path) -> PathBuf {
+    run_dir.join("for-you")
 }
 
 /// The trained model of one variant, with its epoch records.
@@ -428,6 +476,8 @@ pub struct NextItemReport {
     pub description: String,
     pub users: usize,
     pub methods: Vec<NextItemResult>,
+    /// How the "for you" head trained; none without one.
+    pub for_you_training: Option<ForYouRecord>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -501,7 +551,6 @@ pub fn eval_run(
     ];
 
     let mut trained = Vec::new();
-    let mut models = Vec::new();
     let mut training = Vec::new();
     for variant in Variant::ALL {
         let (model, summary) = load_variant(run_dir, variant, prepared, options)?;
@@ -515,7 +564,6 @@ pub fn eval_run(
         )?;
         training.push(summary);
         trained.push((variant, z, items, targets));
-        models.push((variant, model));
     }
 
     let mut results = Vec::new();
@@ -584,7 +632,7 @@ pub fn eval_run(
             quantization,
         });
     }
-    let next_item = next_item_report(&models, prepared, options)?;
+    let next_item = next_item_report(run_dir, prepared, options)?;
     let vectors = prepared.static_encoder.vectors();
     Ok(EvalReport {
         sources: run.sources.clone(),
@@ -601,10 +649,11 @@ pub fn eval_run(
     })
 }
 
-/// The next-item protocol (see `crate::next_item`) on the shop's events: each variant ranking
-/// "for you" (empty request and the history), against popularity, random and BPR-MF.
+/// The next-item protocol (see `crate::next_item`) on the shop's events: the "for you" head,
+/// with its item embeddings in f32 and as an int8 bundle stores them, against popularity,
+/// random and BPR-MF.
 fn next_item_report(
-    models: &[(Variant, WhisperLite)],
+    run_dir: &Path,
     prepared: &Prepared,
     options: &RunOptions,
 ) -> Result<Option<NextItemReport>, TrainError> {
@@ -613,33 +662,51 @@ fn next_item_report(
         return Ok(None);
     }
     let items = prepared.corpus.items.len();
-    let histories = |phase| -> Vec<Vec<usize>> {
-        (0..split.users())
-            .map(|user| split.history(user, phase))
-            .collect()
-    };
     let mut methods = Vec::new();
-    for (variant, model) in models {
-        let features = prepared.item_features(variant.encoder());
-        let query_dim = variant.config(prepared, options).model.query_dim;
-        let metrics = |phase| -> Result<LeaveOneOutMetrics, TrainError> {
-            let (z, e) =
-                for_you_vectors(model, features, query_dim, &histories(phase), MAX_HISTORY)?;
-            Ok(rank_users(split, phase, |user, _| {
-                let zu = z.row(user);
-                (0..e.rows)
-                    .map(|i| e.row(i).iter().zip(zu).map(|(a, b)| a * b).sum())
-                    .collect()
-            }))
-        };
-        methods.push(NextItemResult {
-            name: format!(
-                "{}, for you (empty request and the history)",
-                variant.label()
+    let mut for_you_training = None;
+    if has_for_you(prepared) {
+        let data = prepared.for_you_data();
+        let config = for_you_config(options);
+        let (model, record) = load_for_you(&data, &config, &for_you_dir(run_dir))?;
+        let f32_items = model.item_matrix(data.content)?;
+        let device = burn::prelude::Device::flex();
+        for (name, stored) in [
+            (
+                "for you: the COURIER head (empty request and the history)",
+                None,
             ),
-            valid: metrics(Phase::Valid)?,
-            test: metrics(Phase::Test)?,
-        });
+            (
+                "for you: the same, int8 item vectors as a bundle stores them",
+                Some(EmbeddingEncoding::Int8),
+            ),
+        ] {
+            let matrix = match stored {
+                None => f32_items.clone(),
+                Some(encoding) => quant::decode(
+                    &quant::encode(&f32_items, encoding),
+                    f32_items.rows,
+                    f32_items.dim,
+                    encoding,
+                )
+                .map_err(|e| TrainError::Tensor(e.to_string()))?,
+            };
+            let metrics = |phase| {
+                evaluate_with_items(
+                    &model,
+                    matrix_tensor(&matrix, &device),
+                    &data,
+                    &config,
+                    Request::LastItem,
+                    phase,
+                )
+            };
+            methods.push(NextItemResult {
+                name: name.into(),
+                valid: metrics(Phase::Valid)?,
+                test: metrics(Phase::Test)?,
+            });
+        }
+        for_you_training = Some(record);
     }
     let popularity = popularity_scores(&split.train, items);
     methods.push(NextItemResult {
@@ -684,6 +751,7 @@ fn next_item_report(
         ),
         users: split.users(),
         methods,
+        for_you_training,
     }))
 }
 
@@ -722,7 +790,7 @@ pub fn export_run(
             writer.add(MINILM_FILE, &weights)?;
         }
     }
-    writer.add(QUERY_TOWER_FILE, &query_tower_bytes(&model)?)?;
+    writer.add(QUERY_TOWER_FILE, &query_tower_bytes(&model.query)?)?;
     let device = burn::prelude::Device::flex();
     let items = to_matrix(item_embeddings(
         &model,
@@ -755,6 +823,23 @@ pub fn export_run(
         }
         None => None,
     };
+    let for_you = if has_for_you(prepared) {
+        let data = prepared.for_you_data();
+        let config = for_you_config(options);
+        let (model, _) = load_for_you(&data, &config, &for_you_dir(run_dir))?;
+        let items = model.item_matrix(data.content)?;
+        writer.add(FOR_YOU_TOWER_FILE, &query_tower_bytes(model.query_tower())?)?;
+        writer.add(FOR_YOU_ITEMS_FILE, &quant::encode(&items, encoding))?;
+        Some(ForYouSection {
+            dim: config.dim,
+            hidden: config.hidden,
+            heads: config.heads,
+            max_history: config.max_history,
+            explain_temperature: explain_temperature(&items),
+        })
+    } else {
+        None
+    };
 
     let mut item_types: Vec<String> = prepared
         .corpus
@@ -782,6 +867,7 @@ pub fn export_run(
             item_types,
             item_embedding_encoding: encoding,
             outfits: outfit_section,
+            for_you,
             files: Vec::new(),
             metrics: serde_json::json!({
                 "trained_from": TrainingSources::new(prepared, options),
@@ -980,11 +1066,10 @@ fn explain_temperature(items: &EmbeddingMatrix) -> f64 {
 }
 
 /// Only the query tower's tensors: the item tower stays behind, its output is the embeddings.
-fn query_tower_bytes(model: &WhisperLite) -> Result<Vec<u8>, TrainError> {
+fn query_tower_bytes(tower: &QueryTower) -> Result<Vec<u8>, TrainError> {
     use burn::store::{ModuleSnapshot, SafetensorsStore};
     let mut store = SafetensorsStore::from_bytes(None);
-    model
-        .query
+    tower
         .save_into(&mut store)
         .map_err(|e| TrainError::Tensor(format!("{e:?}")))?;
     store

@@ -197,7 +197,8 @@ pub struct Trained {
     pub best_epoch: usize,
 }
 
-/// Trains, checkpointing into `checkpoint_dir` after each epoch. With `resume`, a run whose
+/// Trains, checkpointing into `checkpoint_dir` after each epoch and giving `log` one line per
+/// epoch. With `resume`, a run whose
 /// checkpoint folder holds finished epochs continues after the last one; the config must be the
 /// one the checkpoint was made with.
 pub fn train(
@@ -206,6 +207,7 @@ pub fn train(
     checkpoint_dir: &Path,
     resume: bool,
     progress: &ProgressBar,
+    log: &dyn Fn(&str),
 ) -> Result<Trained, TrainError> {
     check_data(data, config)?;
     let device = Device::flex().autodiff();
@@ -284,29 +286,22 @@ pub fn train(
             valid_mrr: valid.mrr,
             seconds: started.elapsed().as_secs_f64(),
         });
-        // `suspend` rather than `println`: the line must also reach logs where no bar is drawn.
-        progress.suspend(|| {
-            eprintln!(
-                "epoch {epoch:>3}: loss {:.4} (BCE {:.4}, InfoNCE {:.4})  valid R@10 {:.3}  MRR {:.3}",
-                total / steps,
-                bce / steps,
-                info_nce / steps,
-                valid.recall_at_10,
-                valid.mrr
-            )
-        });
+        log(&format!(
+            "epoch {epoch:>3}: loss {:.4} (BCE {:.4}, InfoNCE {:.4})  valid R@10 {:.3}  MRR {:.3}",
+            total / steps,
+            bce / steps,
+            info_nce / steps,
+            valid.recall_at_10,
+            valid.mrr
+        ));
         let best_mrr = best_epoch
             .checked_sub(1)
             .and_then(|i| records.get(i))
             .map_or(f64::NEG_INFINITY, |r| r.valid_mrr);
         if valid.mrr > best_mrr {
             best_epoch = epoch;
-            write_atomically(
-                &checkpoint_dir.join(BEST_WEIGHTS_FILE),
-                &weights_bytes(&model)?,
-            )?;
         }
-        save_checkpoint(
+        end_epoch(
             checkpoint_dir,
             &Progress {
                 config: config_json.clone(),
@@ -652,6 +647,20 @@ pub(crate) fn load_checkpoint<M: ModuleSnapshot>(
             message: format!("{e:?}"),
         })?;
     Ok((model, optimizer))
+}
+
+/// Checkpoints a finished epoch: its weights as the best ones when the record says this epoch
+/// is the best, then [`save_checkpoint`].
+pub(crate) fn end_epoch<M: ModuleSnapshot, R: Serialize>(
+    dir: &Path,
+    progress: &CheckpointProgress<R>,
+    model: &M,
+    optimizer: &burn::optim::ModuleOptimizer,
+) -> Result<(), TrainError> {
+    if progress.best_epoch == progress.epochs_done {
+        write_atomically(&dir.join(BEST_WEIGHTS_FILE), &weights_bytes(model)?)?;
+    }
+    save_checkpoint(dir, progress, model, optimizer)
 }
 
 /// Weights and optimizer state first, the progress record last: until the record names an

