@@ -120,6 +120,14 @@ pub fn encode(matrix: &EmbeddingMatrix, encoding: EmbeddingEncoding) -> Vec<u8> 
     }
 }
 
+/// `matrix` as a reader of its `encoding` gets it back: what a bundle that stores it holds.
+pub fn round_trip(
+    matrix: &EmbeddingMatrix,
+    encoding: EmbeddingEncoding,
+) -> Result<EmbeddingMatrix, QuantError> {
+    decode(&encode(matrix, encoding), matrix.rows, matrix.dim, encoding)
+}
+
 /// Decodes `rows x dim` values stored in `encoding`; the length must match exactly.
 pub fn decode(
     bytes: &[u8],

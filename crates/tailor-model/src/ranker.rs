@@ -300,14 +300,9 @@ impl Ranker {
         self.manifest.personalization.map_or(0, |p| p.max_history)
     }
 
-    /// Whether an empty request with a history is ranked by a "for you" head of its own.
-    pub fn has_for_you(&self) -> bool {
-        self.for_you.is_some()
-    }
-
     /// The head that answers this request: the "for you" head for an empty request with a
     /// history, where the bundle has one; the text model otherwise.
-    pub fn head(&self, query: &str, history: &[usize]) -> Head {
+    fn head(&self, query: &str, history: &[usize]) -> Head {
         if query.trim().is_empty() && !history.is_empty() && self.for_you.is_some() {
             Head::ForYou
         } else {

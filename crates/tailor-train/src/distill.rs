@@ -78,8 +78,7 @@ pub fn distill_static(
     }
     let matrix = EmbeddingMatrix::new(vocab, config.dim, values)
         .map_err(|e| TrainError::Tensor(e.to_string()))?;
-    let stored = quant::encode(&matrix, EmbeddingEncoding::Int8);
-    let loaded = quant::decode(&stored, vocab, config.dim, EmbeddingEncoding::Int8)
+    let loaded = quant::round_trip(&matrix, EmbeddingEncoding::Int8)
         .map_err(|e| TrainError::Tensor(e.to_string()))?;
     Ok(StaticEncoder::new(loaded))
 }

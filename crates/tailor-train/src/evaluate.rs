@@ -116,9 +116,8 @@ pub fn quantized_ranks(
     encoding: EmbeddingEncoding,
     candidates: Candidates,
 ) -> Result<Vec<usize>, TrainError> {
-    let stored = quant::encode(items, encoding);
-    let loaded = quant::decode(&stored, items.rows, items.dim, encoding)
-        .map_err(|e| TrainError::Tensor(e.to_string()))?;
+    let loaded =
+        quant::round_trip(items, encoding).map_err(|e| TrainError::Tensor(e.to_string()))?;
     dot_ranks(z, &loaded, targets, candidates)
 }
 

@@ -395,14 +395,14 @@ pub struct TrainedSequence {
 }
 
 /// Trains a ranker on every position of the training histories, checkpointing into
-/// `checkpoint_dir` after each epoch; with `resume`, a folder holding finished epochs of the
-/// same training continues after the last one (a finished one is only loaded).
+/// `checkpoint_dir` after each epoch. A folder holding finished epochs of the same training
+/// continues after the last one (a finished one is only loaded); one of another training is
+/// refused.
 pub fn train_sequence_ranker(
     data: &SequenceData<'_>,
     config: &SequenceConfig,
     model: SequenceModel,
     checkpoint_dir: &Path,
-    resume: bool,
     progress: &ProgressBar,
     log: &dyn Fn(&str),
 ) -> Result<TrainedSequence, TrainError> {
@@ -421,7 +421,7 @@ pub fn train_sequence_ranker(
     let mut optimizer = AdamConfig::new().init();
     let mut epochs: Vec<EpochLog> = Vec::new();
     let mut best_epoch = 0;
-    if let Some(saved) = restore_checkpoint::<EpochLog>(checkpoint_dir, &identity, resume)?
+    if let Some(saved) = restore_checkpoint::<EpochLog>(checkpoint_dir, &identity, true)?
         && saved.epochs_done > 0
     {
         (model, optimizer) = load_checkpoint(checkpoint_dir, saved.epochs_done, model, optimizer)?;
@@ -614,12 +614,12 @@ pub struct ForYouTraining {
 const PRETRAINING_DIR: &str = "pretraining";
 const PRETRAINED_FILE: &str = "tower.bpk";
 
-/// Trains (or, with `resume`, continues or loads) the "for you" head in `dir`.
+/// Trains the "for you" head in `dir`, or continues or loads what `dir` holds of the same
+/// training (the run folder's own check refuses a run started without `--resume`).
 pub fn train_for_you(
     data: &SequenceData<'_>,
     config: &SequenceConfig,
     dir: &Path,
-    resume: bool,
     progress: &ProgressBar,
     log: &dyn Fn(&str),
 ) -> Result<ForYouTraining, TrainError> {
@@ -631,7 +631,7 @@ pub fn train_for_you(
         path: dir.to_path_buf(),
         message: e.to_string(),
     })?;
-    let saved = restore_checkpoint::<f64>(&pretraining_dir, &config_json, resume)?
+    let saved = restore_checkpoint::<f64>(&pretraining_dir, &config_json, true)?
         .filter(|_| tower_path.exists());
     let (tower, pretraining_loss) = match saved {
         Some(saved) => (
@@ -668,8 +668,6 @@ pub fn train_for_you(
             request: Request::LastItem,
         },
         dir,
-        // The pretraining just done (or kept) is this run's: its epochs continue it.
-        true,
         progress,
         log,
     )?;

@@ -401,7 +401,6 @@ fn train_ranker(
         &config.sequence,
         model,
         &checkpoint.dir.join(key),
-        true,
         &progress,
         &|line| log(&format!("{label} {line}")),
     )?;

@@ -376,7 +376,6 @@ pub fn train_run(
             &prepared.for_you_data(),
             &for_you_config(options),
             &for_you_dir(run_dir),
-            true,
             &bar,
             &|line| bar.suspend(|| stages.note(line)),
         )?;
@@ -682,13 +681,8 @@ fn next_item_report(
         ] {
             let matrix = match stored {
                 None => f32_items.clone(),
-                Some(encoding) => quant::decode(
-                    &quant::encode(&f32_items, encoding),
-                    f32_items.rows,
-                    f32_items.dim,
-                    encoding,
-                )
-                .map_err(|e| TrainError::Tensor(e.to_string()))?,
+                Some(encoding) => quant::round_trip(&f32_items, encoding)
+                    .map_err(|e| TrainError::Tensor(e.to_string()))?,
             };
             let metrics = |phase| {
                 evaluate_with_items(

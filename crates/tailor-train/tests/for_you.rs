@@ -47,7 +47,7 @@ fn train(dir: &Path, log: &dyn Fn(&str)) -> ForYouTraining {
         content: &content,
         target_requests: None,
     };
-    train_for_you(&data, &config(), dir, true, &ProgressBar::hidden(), log).unwrap()
+    train_for_you(&data, &config(), dir, &ProgressBar::hidden(), log).unwrap()
 }
 
 /// Epoch, loss and validation NDCG@10 of each record; the loss to 12 significant digits, since
