@@ -7,9 +7,6 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod data;
-pub mod history;
-pub mod outfits;
 pub mod recommend;
 pub mod serve;
 pub mod train;
-pub mod visual;

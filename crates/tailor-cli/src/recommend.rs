@@ -1,6 +1,6 @@
-//! `tailor recommend` and `tailor synth-bundle`: the browser's ranking, run natively on a bundle
-//! folder (to check a bundle before hosting it, and to compare native and wasm scores), and the
-//! synthetic catalogs the browser benchmark sweeps over.
+//! `tailor recommend` and `tailor complete`: the browser's ranking and complete the look, run
+//! natively on a bundle folder (to check a bundle before hosting it, and to compare native and
+//! wasm scores).
 
 use std::path::Path;
 
@@ -8,7 +8,6 @@ use anyhow::{Context, Result};
 use burn::prelude::Device;
 use tailor_core::Bundle;
 use tailor_model::ranker::{Ranker, ScoreOn};
-use tailor_train::synthetic::write_synthetic_bundle;
 
 pub fn recommend(
     bundle_dir: &Path,
@@ -57,19 +56,6 @@ pub fn recommend(
     if json {
         println!("{}", serde_json::to_string_pretty(&results)?);
     }
-    Ok(())
-}
-
-pub fn synth_bundle(from: &Path, items: usize, seed: u64, out: &Path) -> Result<()> {
-    let source = Bundle::open_dir(from)
-        .with_context(|| format!("cannot open the bundle in {}", from.display()))?;
-    let manifest = write_synthetic_bundle(&source, items, seed, out)?;
-    let bytes: u64 = manifest.files.iter().map(|f| f.size).sum();
-    println!(
-        "{}: {items} synthetic items, {:.2} MB",
-        out.display(),
-        bytes as f64 / 1e6
-    );
     Ok(())
 }
 

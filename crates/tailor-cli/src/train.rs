@@ -10,8 +10,8 @@ use tailor_core::bundle::{EmbeddingEncoding, EncoderKind};
 use tailor_data::PackageCache;
 use tailor_train::metrics::markdown_table;
 use tailor_train::pipeline::Stages;
+use tailor_train::progress::progress_bar;
 use tailor_train::run::{self, RunOptions};
-use tailor_train::whisper::progress_bar;
 
 pub struct TrainArgs {
     pub shop: PathBuf,

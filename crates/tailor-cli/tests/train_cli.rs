@@ -271,21 +271,6 @@ fn train_kill_resume_eval_export() {
         mean_auc * 100.0
     );
 
-    // A synthetic catalog of the same model loads and ranks too.
-    let synthetic = temp.path().join("synthetic");
-    run_ok(
-        tailor()
-            .args(["synth-bundle", "--items", "300", "--from"])
-            .arg(&bundle)
-            .arg("--out")
-            .arg(&synthetic),
-    );
-    assert_eq!(
-        Bundle::open_dir(&synthetic).unwrap().manifest.item_count,
-        300
-    );
-    assert_eq!(recommend(&synthetic, &["jeans".into()], 300)[0].len(), 300);
-
     let damaged = bundle.join("item_embeddings.bin");
     let mut bytes = std::fs::read(&damaged).unwrap();
     bytes[7] ^= 0x40;

@@ -12,8 +12,8 @@ pub mod intention;
 pub mod outfits;
 pub mod ranker;
 pub mod text;
+pub mod text_ranker;
 mod weights;
-pub mod whisper;
 
 pub use error::{LoadError, ModelError};
 pub use fhn::{FashionHashNet, FashionHashNetConfig, UserEncoder};

@@ -23,7 +23,7 @@ use crate::error::{LoadError, ModelError};
 use crate::intention::{History, reconstruct};
 use crate::outfits::{CompletedLook, OutfitCompleter};
 use crate::text::{MINILM_MAX_TOKENS, MiniLm, StaticEncoder, TextTokenizer};
-use crate::whisper::{QueryTower, WhisperLiteConfig};
+use crate::text_ranker::{QueryTower, TextRankerConfig};
 
 /// Requests longer than this many characters are cut here: a search box never needs more, and
 /// it bounds the work a pasted novel can cause.
@@ -200,7 +200,7 @@ impl Ranker {
                 device,
             )?)),
         };
-        let config = WhisperLiteConfig::new(manifest.text_dim, 0, manifest.item_count)
+        let config = TextRankerConfig::new(manifest.text_dim, 0, manifest.item_count)
             .with_history_heads(manifest.personalization.map_or(0, |p| p.heads))
             .with_max_history(manifest.personalization.map_or(1, |p| p.max_history))
             .with_hidden(manifest.hidden)
@@ -213,7 +213,7 @@ impl Ranker {
         let catalog = Catalog::new(embeddings, history_table.as_ref(), score_on, device)?;
         let for_you = match for_you {
             Some((section, embeddings)) => {
-                let tower = WhisperLiteConfig::new(section.dim, 0, manifest.item_count)
+                let tower = TextRankerConfig::new(section.dim, 0, manifest.item_count)
                     .with_history_heads(section.heads)
                     .with_max_history(section.max_history)
                     .with_hidden(section.hidden)

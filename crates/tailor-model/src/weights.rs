@@ -6,7 +6,7 @@ use burn::store::{ApplyResult, ModuleSnapshot, PyTorchToBurnAdapter, Safetensors
 
 use crate::error::ModelError;
 use crate::text::{MiniLm, MiniLmConfig};
-use crate::whisper::{QueryTower, WhisperLiteConfig};
+use crate::text_ranker::{QueryTower, TextRankerConfig};
 use burn::prelude::Device;
 
 /// Applies `store` to `module`. A load that left tensors unset or could not fit some is an
@@ -54,7 +54,7 @@ impl MiniLm {
     }
 }
 
-impl WhisperLiteConfig {
+impl TextRankerConfig {
     /// The query tower with the weights a bundle ships (Burn's key layout).
     pub fn load_query_tower(
         &self,

@@ -76,10 +76,8 @@ pub fn distill_static(
         };
         values.extend(row.iter().map(|v| (v * weight) as f32));
     }
-    let matrix = EmbeddingMatrix::new(vocab, config.dim, values)
-        .map_err(|e| TrainError::Tensor(e.to_string()))?;
-    let loaded = quant::round_trip(&matrix, EmbeddingEncoding::Int8)
-        .map_err(|e| TrainError::Tensor(e.to_string()))?;
+    let matrix = EmbeddingMatrix::new(vocab, config.dim, values)?;
+    let loaded = quant::round_trip(&matrix, EmbeddingEncoding::Int8)?;
     Ok(StaticEncoder::new(loaded))
 }
 

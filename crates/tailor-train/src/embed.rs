@@ -100,15 +100,14 @@ impl SentenceEncoder {
                 .embed(encoded.ids, encoded.mask)
                 .into_data()
                 .try_into_vec::<f32>()
-                .map_err(|e| TrainError::Tensor(format!("{e:?}")))?;
+                .map_err(TrainError::Readback)?;
             for (row, &index) in rows.chunks(MINILM_DIM).zip(&order[start..end]) {
                 values[index * MINILM_DIM..(index + 1) * MINILM_DIM].copy_from_slice(row);
             }
             progress.inc((end - start) as u64);
             start = end;
         }
-        EmbeddingMatrix::new(tokens.len(), MINILM_DIM, values)
-            .map_err(|e| TrainError::Tensor(e.to_string()))
+        EmbeddingMatrix::new(tokens.len(), MINILM_DIM, values).map_err(TrainError::from)
     }
 
     /// One L2-normalised row per text, in input order; read from `cache_dir` when these texts

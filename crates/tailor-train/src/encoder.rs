@@ -29,17 +29,15 @@ pub fn load_minilm(
         path: path.clone(),
         source,
     })?;
-    let model = MiniLm::from_safetensors(bytes, device).map_err(|e| TrainError::Weights {
-        path,
-        message: e.to_string(),
-    })?;
+    let model = MiniLm::from_safetensors(bytes, device)
+        .map_err(|source| TrainError::Weights { path, source })?;
     Ok((model, tokenizer))
 }
 
 /// tailor-model's completeness check, with the file it was loading named in the error.
 pub(crate) fn check_applied(result: &ApplyResult, path: &Path) -> Result<(), TrainError> {
-    tailor_model::check_applied(result, "weights").map_err(|e| TrainError::Weights {
+    tailor_model::check_applied(result, "weights").map_err(|source| TrainError::Weights {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        source,
     })
 }

@@ -1,18 +1,34 @@
 use std::path::PathBuf;
 
+use burn::store::{BurnpackStore, ModuleStore, SafetensorsStore};
 use thiserror::Error;
+
+/// What Burn's own weight format reports when it cannot encode or decode a model.
+pub type WeightsFormatError = <BurnpackStore as ModuleStore>::Error;
+/// What safetensors, the bundle's weight format, reports when it cannot encode a model.
+pub type SafetensorsError = <SafetensorsStore as ModuleStore>::Error;
 
 #[derive(Debug, Error)]
 pub enum TrainError {
+    // The two data errors are boxed: they carry file positions and would make every `Result`
+    // of the crate several times larger than its value.
     #[error(transparent)]
-    Data(#[from] tailor_data::DataError),
+    Data(Box<tailor_data::DataError>),
     /// The shop folder does not open cleanly; nothing was trained.
     #[error(transparent)]
-    Shop(#[from] tailor_data::shop::ShopError),
+    Shop(Box<tailor_data::shop::ShopError>),
     #[error(transparent)]
     Model(#[from] tailor_model::ModelError),
-    #[error("cannot load weights from {path}: {message}")]
-    Weights { path: PathBuf, message: String },
+    #[error("cannot load weights from {path}: {source}")]
+    Weights {
+        path: PathBuf,
+        source: tailor_model::ModelError,
+    },
+    #[error("cannot read the checkpoint weights {path}: {source}")]
+    LoadWeights {
+        path: PathBuf,
+        source: WeightsFormatError,
+    },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -20,14 +36,52 @@ pub enum TrainError {
     },
     #[error("cannot draw {path}: {message}")]
     Plot { path: PathBuf, message: String },
-    #[error("tensor: {0}")]
-    Tensor(String),
+    /// A tensor's values could not be read back to the host.
+    #[error("cannot read a tensor back: {0}")]
+    Readback(#[from] burn::tensor::DataError),
+    /// Model weights could not be written in Burn's format.
+    #[error("cannot encode model weights: {0}")]
+    EncodeWeights(WeightsFormatError),
+    /// Model weights could not be written as safetensors for a bundle.
+    #[error("cannot encode model weights for the bundle: {0}")]
+    ExportWeights(SafetensorsError),
+    /// An optimizer's state could not be saved or restored.
+    #[error("optimizer state {path}: {source}")]
+    Optimizer {
+        path: PathBuf,
+        source: burn::store::RecordError,
+    },
+    #[error(transparent)]
+    Quant(#[from] tailor_core::QuantError),
+    #[error(transparent)]
+    Core(#[from] tailor_core::CoreError),
     #[error("checkpoint {path}: {message}")]
     Checkpoint { path: PathBuf, message: String },
     #[error("invalid training setup: {message}")]
     Config { message: String },
     #[error(transparent)]
     Bundle(#[from] tailor_core::BundleError),
-    #[error("cannot serialize {what}: {message}")]
-    Serialize { what: &'static str, message: String },
+    #[error("cannot serialize {what}: {source}")]
+    Serialize {
+        what: &'static str,
+        source: serde_json::Error,
+    },
+    /// A checkpoint's JSON record cannot be read or written.
+    #[error("checkpoint {path}: {source}")]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+impl From<tailor_data::shop::ShopError> for TrainError {
+    fn from(error: tailor_data::shop::ShopError) -> Self {
+        TrainError::Shop(Box::new(error))
+    }
+}
+
+impl From<tailor_data::DataError> for TrainError {
+    fn from(error: tailor_data::DataError) -> Self {
+        TrainError::Data(Box::new(error))
+    }
 }

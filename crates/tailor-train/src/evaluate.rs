@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 use tailor_core::DenseVectors;
 use tailor_core::bundle::EmbeddingEncoding;
 use tailor_core::quant::{self, EmbeddingMatrix};
-use tailor_model::whisper::WhisperLite;
+use tailor_model::text_ranker::TextRanker;
 
 use crate::error::TrainError;
 use crate::metrics::{RankingMetrics, rank_of};
-use crate::whisper::{item_embeddings, matrix_tensor};
+use crate::tensors::matrix_tensor;
+use crate::text_ranker::item_embeddings;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MethodResult {
@@ -53,16 +54,13 @@ pub fn dot_ranks(
     targets: &[usize],
     candidates: Candidates,
 ) -> Result<Vec<usize>, TrainError> {
-    let core = |e: tailor_core::CoreError| TrainError::Tensor(e.to_string());
-    let scorer = DenseVectors::new(items.dim, items.values.clone()).map_err(core)?;
+    let scorer = DenseVectors::new(items.dim, items.values.clone())?;
     let mut scores = vec![0f32; items.rows];
     targets
         .iter()
         .enumerate()
         .map(|(q, &target)| {
-            scorer
-                .score_into(queries.row(q), &mut scores)
-                .map_err(core)?;
+            scorer.score_into(queries.row(q), &mut scores)?;
             Ok(candidate_rank(&mut scores, target, candidates))
         })
         .collect()
@@ -98,7 +96,7 @@ pub fn random_ranks(targets: &[usize], candidates: Candidates, seed: u64) -> Vec
 /// z for each query and e_i for each item, as plain matrices (what a bundle stores and the
 /// browser multiplies).
 pub fn model_vectors(
-    model: &WhisperLite,
+    model: &TextRanker,
     item_features: &EmbeddingMatrix,
     queries: &EmbeddingMatrix,
 ) -> Result<(EmbeddingMatrix, EmbeddingMatrix), TrainError> {
@@ -116,8 +114,7 @@ pub fn quantized_ranks(
     encoding: EmbeddingEncoding,
     candidates: Candidates,
 ) -> Result<Vec<usize>, TrainError> {
-    let loaded =
-        quant::round_trip(items, encoding).map_err(|e| TrainError::Tensor(e.to_string()))?;
+    let loaded = quant::round_trip(items, encoding)?;
     dot_ranks(z, &loaded, targets, candidates)
 }
 
@@ -126,6 +123,6 @@ pub fn to_matrix(tensor: Tensor<2>) -> Result<EmbeddingMatrix, TrainError> {
     let values = tensor
         .into_data()
         .try_into_vec::<f32>()
-        .map_err(|e| TrainError::Tensor(format!("{e:?}")))?;
-    EmbeddingMatrix::new(rows, dim, values).map_err(|e| TrainError::Tensor(e.to_string()))
+        .map_err(TrainError::Readback)?;
+    EmbeddingMatrix::new(rows, dim, values).map_err(TrainError::from)
 }

@@ -35,16 +35,16 @@ use serde::{Deserialize, Serialize};
 use tailor_core::bundle::write_atomically;
 use tailor_core::quant::EmbeddingMatrix;
 use tailor_model::intention::{History, info_nce, reconstruct, same_item_mask};
-use tailor_model::whisper::{ItemTower, QueryTower, WhisperLiteConfig};
+use tailor_model::text_ranker::{ItemTower, QueryTower, TextRankerConfig};
 
+use crate::checkpoint::{
+    BEST_WEIGHTS_FILE, CheckpointProgress, end_epoch, load_checkpoint, load_weights, progress_path,
+    read_json, restore_checkpoint, weights_bytes, write_json,
+};
 use crate::error::TrainError;
 use crate::evaluate::to_matrix;
 use crate::next_item::{EpochLog, LeaveLastOut, LeaveOneOutMetrics, Phase, masked_rank};
-use crate::whisper::{
-    BEST_WEIGHTS_FILE, CatalogTensors, CheckpointProgress, end_epoch, index_tensor,
-    load_checkpoint, load_weights, matrix_tensor, normalize_rows, progress_path, read_json,
-    restore_checkpoint, weights_bytes, write_json,
-};
+use crate::tensors::{CatalogTensors, index_tensor, matrix_tensor, normalize_rows};
 
 #[derive(Config, Debug)]
 pub struct SequenceConfig {
@@ -261,7 +261,7 @@ fn request_rows(
 /// The content tower e_i = W x_i + v_i: linear, because a hidden layer over the whole catalog
 /// at every step would cost more than everything else together.
 pub fn init_tower(data: &SequenceData<'_>, config: &SequenceConfig, device: &Device) -> ItemTower {
-    WhisperLiteConfig::new(1, data.content.dim, data.items())
+    TextRankerConfig::new(1, data.content.dim, data.items())
         .with_hidden(0)
         .with_dim(config.dim)
         .init(device)
@@ -274,8 +274,8 @@ pub fn query_tower_config(
     request_dim: usize,
     config: &SequenceConfig,
     heads: usize,
-) -> WhisperLiteConfig {
-    WhisperLiteConfig::new(request_dim, 1, 1)
+) -> TextRankerConfig {
+    TextRankerConfig::new(request_dim, 1, 1)
         .with_history_heads(heads)
         .with_max_history(config.max_history)
         .with_hidden(config.hidden)
@@ -594,7 +594,7 @@ pub fn evaluate_with_items(
             .matmul(items.clone().transpose())
             .into_data()
             .try_to_vec::<f32>()
-            .map_err(|e| TrainError::Tensor(format!("{e:?}")))?;
+            .map_err(TrainError::Readback)?;
         for ((row, history), &target) in scores.chunks(item_count).zip(&histories).zip(&targets) {
             ranks.push(masked_rank(row.to_vec(), history, target));
         }
@@ -627,9 +627,9 @@ pub fn train_for_you(
     device.seed(config.seed);
     let pretraining_dir = dir.join(PRETRAINING_DIR);
     let tower_path = pretraining_dir.join(PRETRAINED_FILE);
-    let config_json = serde_json::to_value(config).map_err(|e| TrainError::Checkpoint {
-        path: dir.to_path_buf(),
-        message: e.to_string(),
+    let config_json = serde_json::to_value(config).map_err(|source| TrainError::Serialize {
+        what: "the training config",
+        source,
     })?;
     let saved = restore_checkpoint::<f64>(&pretraining_dir, &config_json, true)?
         .filter(|_| tower_path.exists());

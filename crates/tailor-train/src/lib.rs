@@ -1,9 +1,11 @@
-//! Native-only training for Tailor. It runs the training loops of the three models (WhisperLite
-//! text ranking, COURIER intention pretraining, Fashion Hash Net codes) on a native Burn backend,
-//! computes the evaluation metrics against baselines in the same run, and exports a trained model
-//! as a static bundle that the browser runtime loads. It depends on tailor-data and tailor-model;
-//! nothing in the browser depends on it.
+//! Native training for Tailor's product: a shop folder in, a trained run out, then its
+//! evaluation against baselines and its export as the static bundle the browser loads. It trains
+//! the text ranker (WhisperLite's method), the "for you" head (COURIER's intention over the
+//! history) and Fashion Hash Net's outfit codes, checkpointing every epoch so that a killed run
+//! resumes exactly. Native only: nothing in the browser depends on it, and the paper
+//! reproductions in `crates/experiments/` are built on its public API, never the other way round.
 
+pub mod checkpoint;
 pub mod corpus;
 pub mod distill;
 pub mod embed;
@@ -11,17 +13,15 @@ mod encoder;
 mod error;
 pub mod evaluate;
 pub mod for_you;
-pub mod history_eval;
 pub mod metrics;
 pub mod next_item;
-pub mod outfit_eval;
 pub mod outfits;
 pub mod pipeline;
 pub mod plots;
+pub mod progress;
 pub mod run;
-pub mod synthetic;
-pub mod visual;
-pub mod whisper;
+pub mod tensors;
+pub mod text_ranker;
 
 pub use encoder::{MINILM_MAX_TOKENS, MINILM_MODEL_DIR, load_minilm};
 pub use error::TrainError;

@@ -32,11 +32,12 @@ use tailor_model::fhn::{
 };
 use tailor_model::{History, hash_beta};
 
-use crate::error::TrainError;
-use crate::whisper::{
-    CheckpointProgress, index_tensor, load_checkpoint, load_weights, matrix_tensor, progress_path,
-    read_json, restore_checkpoint, save_checkpoint, to_vec, weights_path,
+use crate::checkpoint::{
+    CheckpointProgress, load_checkpoint, load_weights, progress_path, read_json,
+    restore_checkpoint, save_checkpoint, weights_path,
 };
+use crate::error::TrainError;
+use crate::tensors::{index_tensor, matrix_tensor, to_vec};
 
 /// The Fashion-MNIST picture side and size.
 const IMAGE_PIXELS: usize = 28 * 28;
@@ -520,9 +521,9 @@ pub fn train_outfits(
     device.seed(config.seed);
     let model = config.model.init(&device)?;
     let optimizer = AdamConfig::new().init();
-    let config_json = serde_json::to_value(config).map_err(|e| TrainError::Serialize {
+    let config_json = serde_json::to_value(config).map_err(|source| TrainError::Serialize {
         what: "outfit training config",
-        message: e.to_string(),
+        source,
     })?;
     let restored = restore_checkpoint::<OutfitEpoch>(dir, &config_json, true)?;
     let (mut model, mut optimizer, mut epochs) = match restored {
@@ -986,22 +987,16 @@ pub fn export_outfits(
 
     let codes = model_codes(model, set, config, CodeReading::Binary);
     let values = to_vec(codes.items)?;
-    let length = CodeLength::new(config.model.bits).map_err(|e| TrainError::Config {
-        message: e.to_string(),
-    })?;
-    let packed = PackedCodes::from_signs(length, &values).map_err(|e| TrainError::Config {
-        message: e.to_string(),
-    })?;
+    let length = CodeLength::new(config.model.bits)?;
+    let packed = PackedCodes::from_signs(length, &values)?;
     let (user_weights, compat_weights) = model.weights();
     let (user_weights, compat_weights) = (to_vec(user_weights)?, to_vec(compat_weights)?);
     let mut store = SafetensorsStore::from_bytes(None);
     model
         .user()
         .save_into(&mut store)
-        .map_err(|e| TrainError::Tensor(format!("{e:?}")))?;
-    let user_encoder = store
-        .get_bytes()
-        .map_err(|e| TrainError::Tensor(format!("{e:?}")))?;
+        .map_err(TrainError::ExportWeights)?;
+    let user_encoder = store.get_bytes().map_err(TrainError::ExportWeights)?;
     let section = tailor_core::OutfitSection {
         bits: config.model.bits,
         slots: names

@@ -19,7 +19,7 @@ use crate::encoder::MINILM_MODEL_DIR;
 use crate::error::TrainError;
 use crate::for_you::SequenceData;
 use crate::next_item::LeaveLastOut;
-use crate::whisper::{ClassMembers, RankingData};
+use crate::text_ranker::{ClassMembers, RankingData};
 
 #[derive(Debug, Clone)]
 pub struct PrepareOptions {
@@ -193,8 +193,7 @@ impl Prepared {
             values.extend_from_slice(source.row(row));
             items.push(self.corpus.requests[request].item);
         }
-        let matrix = EmbeddingMatrix::new(items.len(), source.dim, values)
-            .map_err(|e| TrainError::Tensor(e.to_string()))?;
+        let matrix = EmbeddingMatrix::new(items.len(), source.dim, values)?;
         Ok((matrix, items))
     }
 
@@ -335,8 +334,7 @@ fn encode_static(
     for t in texts {
         values.extend(encoder.encode(text.tokenizer(), t)?);
     }
-    EmbeddingMatrix::new(texts.len(), encoder.dim(), values)
-        .map_err(|e| TrainError::Tensor(e.to_string()))
+    EmbeddingMatrix::new(texts.len(), encoder.dim(), values).map_err(TrainError::from)
 }
 
 /// Per item, the normalised mean of its training requests' rows; its text's row if it has none.
@@ -364,8 +362,7 @@ fn item_means(
             values.extend_from_slice(texts.row(index));
         }
     }
-    EmbeddingMatrix::new(corpus.items.len(), dim, values)
-        .map_err(|e| TrainError::Tensor(e.to_string()))
+    EmbeddingMatrix::new(corpus.items.len(), dim, values).map_err(TrainError::from)
 }
 
 fn concat_rows(parts: &[&EmbeddingMatrix]) -> Result<EmbeddingMatrix, TrainError> {
@@ -377,5 +374,5 @@ fn concat_rows(parts: &[&EmbeddingMatrix]) -> Result<EmbeddingMatrix, TrainError
             values.extend_from_slice(part.row(row));
         }
     }
-    EmbeddingMatrix::new(rows, dim, values).map_err(|e| TrainError::Tensor(e.to_string()))
+    EmbeddingMatrix::new(rows, dim, values).map_err(TrainError::from)
 }

@@ -30,11 +30,12 @@ use tailor_core::bundle::{
 };
 use tailor_core::quant::{self, EmbeddingMatrix};
 use tailor_model::fhn::FashionHashNetConfig;
-use tailor_model::whisper::{QueryTower, WhisperLite, WhisperLiteConfig, WhisperLiteLossConfig};
+use tailor_model::text_ranker::{QueryTower, TextRanker, TextRankerConfig, TextRankerLossConfig};
 
 use tailor_data::OutfitData;
 use tailor_data::shop::Shop;
 
+use crate::checkpoint::{BEST_WEIGHTS_FILE, load_weights, read_json, read_progress, write_json};
 use crate::corpus::{RequestSource, ShopCorpus, SplitConfig, shopper_histories};
 use crate::error::TrainError;
 use crate::evaluate::{
@@ -54,10 +55,9 @@ use crate::outfits::{
 };
 use crate::pipeline::{PrepareOptions, Prepared, Stages, prepare};
 use crate::plots::{EpochRecord, plot_recall_at_k, plot_training_curves};
-use crate::whisper::{
-    BEST_WEIGHTS_FILE, WhisperTrainConfig, item_embeddings, load_weights, matrix_tensor,
-    progress_bar, read_json, read_progress, train, write_json,
-};
+use crate::progress::progress_bar;
+use crate::tensors::matrix_tensor;
+use crate::text_ranker::{TextRankerTrainConfig, item_embeddings, train};
 
 pub const RUN_FILE: &str = "run.json";
 
@@ -227,31 +227,31 @@ pub const MAX_HISTORY: usize = 50;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
-    WhisperMinilm,
-    WhisperStatic,
+    TextMinilm,
+    TextStatic,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 2] = [Variant::WhisperMinilm, Variant::WhisperStatic];
+    pub const ALL: [Variant; 2] = [Variant::TextMinilm, Variant::TextStatic];
 
     pub fn dir_name(self) -> &'static str {
         match self {
-            Variant::WhisperMinilm => "whisperlite-minilm",
-            Variant::WhisperStatic => "whisperlite-static",
+            Variant::TextMinilm => "whisperlite-minilm",
+            Variant::TextStatic => "whisperlite-static",
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
-            Variant::WhisperMinilm => "WhisperLite, MiniLM queries",
-            Variant::WhisperStatic => "WhisperLite, static-encoder queries",
+            Variant::TextMinilm => "WhisperLite, MiniLM queries",
+            Variant::TextStatic => "WhisperLite, static-encoder queries",
         }
     }
 
     pub fn encoder(self) -> EncoderKind {
         match self {
-            Variant::WhisperStatic => EncoderKind::Static,
-            Variant::WhisperMinilm => EncoderKind::Minilm,
+            Variant::TextStatic => EncoderKind::Static,
+            Variant::TextMinilm => EncoderKind::Minilm,
         }
     }
 
@@ -260,9 +260,9 @@ impl Variant {
     /// split: temperature 0.05 (scores start as cosines, so InfoNCE needs sharp logits),
     /// learning rate 3e-4, and half-balanced sampling. Two attention heads over up to
     /// [`MAX_HISTORY`] viewed items personalize.
-    fn config(self, prepared: &Prepared, options: &RunOptions) -> WhisperTrainConfig {
+    fn config(self, prepared: &Prepared, options: &RunOptions) -> TextRankerTrainConfig {
         let query_dim = prepared.query_dim(self.encoder());
-        let model = WhisperLiteConfig::new(
+        let model = TextRankerConfig::new(
             query_dim,
             prepared.item_features(self.encoder()).dim,
             prepared.corpus.items.len(),
@@ -271,7 +271,7 @@ impl Variant {
         .with_identity_init(true)
         .with_history_heads(2)
         .with_max_history(MAX_HISTORY);
-        WhisperTrainConfig::new(model, WhisperLiteLossConfig::new().with_temperature(0.05))
+        TextRankerTrainConfig::new(model, TextRankerLossConfig::new().with_temperature(0.05))
             .with_learning_rate(3e-4)
             .with_epochs(options.epochs)
             .with_seed(options.seed)
@@ -406,7 +406,7 @@ pub fn load_variant(
     variant: Variant,
     prepared: &Prepared,
     options: &RunOptions,
-) -> Result<(WhisperLite, TrainingSummary), TrainError> {
+) -> Result<(TextRanker, TrainingSummary), TrainError> {
     let dir = run_dir.join(variant.dir_name());
     let progress = read_progress(&dir)?;
     let config = variant.config(prepared, options);
@@ -681,8 +681,7 @@ fn next_item_report(
         ] {
             let matrix = match stored {
                 None => f32_items.clone(),
-                Some(encoding) => quant::round_trip(&f32_items, encoding)
-                    .map_err(|e| TrainError::Tensor(e.to_string()))?,
+                Some(encoding) => quant::round_trip(&f32_items, encoding)?,
             };
             let metrics = |phase| {
                 evaluate_with_items(
@@ -761,8 +760,8 @@ pub fn export_run(
     metrics: serde_json::Value,
 ) -> Result<Manifest, TrainError> {
     let variant = match encoder {
-        EncoderKind::Minilm => Variant::WhisperMinilm,
-        EncoderKind::Static => Variant::WhisperStatic,
+        EncoderKind::Minilm => Variant::TextMinilm,
+        EncoderKind::Static => Variant::TextStatic,
     };
     let (model, _) = load_variant(run_dir, variant, prepared, options)?;
     let config = variant.config(prepared, options);
@@ -793,9 +792,9 @@ pub fn export_run(
     ))?;
     writer.add(ITEM_EMBEDDINGS_FILE, &quant::encode(&items, encoding))?;
     let metadata = product_cards(prepared, out)?;
-    let items_json = serde_json::to_vec(&metadata).map_err(|e| TrainError::Serialize {
+    let items_json = serde_json::to_vec(&metadata).map_err(|source| TrainError::Serialize {
         what: "item metadata",
-        message: e.to_string(),
+        source,
     })?;
     writer.add(ITEMS_FILE, &items_json)?;
 
@@ -1065,8 +1064,6 @@ fn query_tower_bytes(tower: &QueryTower) -> Result<Vec<u8>, TrainError> {
     let mut store = SafetensorsStore::from_bytes(None);
     tower
         .save_into(&mut store)
-        .map_err(|e| TrainError::Tensor(format!("{e:?}")))?;
-    store
-        .get_bytes()
-        .map_err(|e| TrainError::Tensor(format!("{e:?}")))
+        .map_err(TrainError::ExportWeights)?;
+    store.get_bytes().map_err(TrainError::ExportWeights)
 }

@@ -6,10 +6,10 @@
 use burn::prelude::*;
 use tailor_core::quant::EmbeddingMatrix;
 use tailor_data::{FashionMnist, SyntheticOutfitConfig, synthetic_outfits};
-use tailor_train::outfit_eval::{OutfitEvalConfig, fashion_outfit_set};
+use tailor_model::fhn::FashionHashNetConfig;
 use tailor_train::outfits::{
-    CodeReading, OutfitNames, OutfitSet, OutfitTrainConfig, export_outfits, model_codes,
-    read_records, train_outfits,
+    CodeReading, ItemContent, OutfitNames, OutfitSet, OutfitTrainConfig, export_outfits,
+    model_codes, read_records, train_outfits,
 };
 
 /// Burn seeds its random initialisation per process, so two trainings running at once in one
@@ -30,17 +30,24 @@ fn small_set() -> (tailor_data::OutfitData, OutfitSet) {
         .map(|i| ((i * 7 % 13) as f32 - 6.0) / 6.0)
         .collect();
     let class_text = EmbeddingMatrix::new(10, 8, texts).unwrap();
-    let set = fashion_outfit_set(&data, class_text, 1);
+    let content = ItemContent {
+        pixels: data.pixels.clone(),
+        class: data.items.iter().map(|item| item.class).collect(),
+        class_text,
+    };
+    let set = OutfitSet::split(&data, tailor_data::OUTFIT_SLOTS.len(), Some(content), 1);
     (data, set)
 }
 
 fn config(set: &OutfitSet) -> OutfitTrainConfig {
-    OutfitEvalConfig::new()
-        .with_epochs(4)
-        .with_bits(64)
-        .with_dim(16)
-        .content_training(set.slots, 8)
-        .with_batch_size(32)
+    OutfitTrainConfig::new(
+        FashionHashNetConfig::new(set.slots)
+            .with_bits(64)
+            .with_dim(16)
+            .with_text_dim(8),
+    )
+    .with_epochs(4)
+    .with_batch_size(32)
 }
 
 fn values(tensor: Tensor<2>) -> Vec<f32> {

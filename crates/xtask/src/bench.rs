@@ -1,25 +1,50 @@
 //! The files the recommend() benchmark page serves: bundles of the demo model with synthetic
 //! catalogs of each size, for both query encoders, and the int8 ONNX MiniLM laid out the way
-//! transformers.js reads a local model. Everything is regenerated from pinned inputs, into a
-//! folder outside the clone.
+//! transformers.js reads a local model. Everything is made from pinned inputs, into a folder
+//! outside the clone, and made again only when those inputs change.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
 
 use crate::run;
 
-/// Fills `dir` with `bundles/{static,minilm}-{demo,N}` and `models/minilm-int8/`; returns it.
+/// What the folder was made from, written last: the kept run (whose name hashes the code and
+/// options that trained it), the sizes, and the synthetic-bundles binary.
+const INPUTS_FILE: &str = "inputs.txt";
+
+/// Fills `dir` with `bundles/{static,minilm}-{demo,N}` and `models/minilm-int8/`, unless it
+/// already holds them for the same inputs; returns it.
 pub fn prepare(
     tailor: &Path,
+    synthetic_bundles: &Path,
     run_dir: &Path,
     static_bundle: &Path,
     dir: &Path,
     sizes: &[usize],
 ) -> Result<PathBuf> {
+    let binary = fs::read(synthetic_bundles)
+        .with_context(|| format!("cannot read {}", synthetic_bundles.display()))?;
+    let digest: String = Sha256::digest(&binary)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let inputs = format!(
+        "run {}\nsizes {sizes:?}\nsynthetic-bundles {digest}\n",
+        run_dir.display()
+    );
+    let stamp = dir.join(INPUTS_FILE);
+    if fs::read_to_string(&stamp).is_ok_and(|made| made == inputs) {
+        println!("{}: made from the same inputs already", dir.display());
+        return Ok(dir.to_path_buf());
+    }
     let bundles = dir.join("bundles");
+    if dir.exists() {
+        fs::remove_dir_all(dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+    }
     fs::create_dir_all(&bundles)?;
     let static_demo = bundles.join("static-demo");
     copy_dir(static_bundle, &static_demo)?;
@@ -31,14 +56,15 @@ pub fn prepare(
         .arg(&minilm_demo))?;
     for &items in sizes {
         for (encoder, source) in [("static", &static_demo), ("minilm", &minilm_demo)] {
-            run(Command::new(tailor)
-                .args(["synth-bundle", "--items", &items.to_string(), "--from"])
+            run(Command::new(synthetic_bundles)
+                .args(["--items", &items.to_string(), "--from"])
                 .arg(source)
                 .arg("--out")
                 .arg(bundles.join(format!("{encoder}-{items}"))))?;
         }
     }
     transformers_js_model(tailor, &dir.join("models/minilm-int8"))?;
+    fs::write(&stamp, inputs).with_context(|| format!("cannot write {}", stamp.display()))?;
     Ok(dir.to_path_buf())
 }
 

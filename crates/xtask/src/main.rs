@@ -43,9 +43,13 @@ enum Task {
         #[arg(long, value_enum)]
         flavour: Vec<Flavour>,
     },
-    /// Run every test: fmt and clippy checks, cargo tests, the wasm builds, and the browser tests
-    /// in headless Chromium.
-    Test,
+    /// Run every test: fmt and clippy checks, the product's cargo tests, the experiments' quick
+    /// checks, the wasm builds, and the browser tests in headless Chromium.
+    Test {
+        /// Run one part only (default: all three).
+        #[arg(long, value_enum)]
+        only: Option<TestPart>,
+    },
     /// Build everything and serve the demo shop (www/) on 127.0.0.1.
     Demo {
         #[arg(long, default_value_t = 8080)]
@@ -66,6 +70,16 @@ enum Task {
         #[arg(long, value_enum)]
         only: Option<BenchKind>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TestPart {
+    /// fmt, clippy and the product crates' Rust tests.
+    Cargo,
+    /// The wasm builds, the example shops' bundles and the browser tests.
+    Browser,
+    /// The quick checks of the paper reproductions in crates/experiments/.
+    Experiments,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -93,7 +107,7 @@ fn main() -> Result<()> {
                 wasm::build(&tools, &root, flavour)?;
             }
         }
-        Task::Test => test(&root)?,
+        Task::Test { only } => test(&root, only)?,
         Task::Demo { port } => demo(&root, port)?,
         Task::Seeds { seeds, only } => seeds::audit(&root, &seeds, only)?,
         Task::Bench { only } => bench(&root, only)?,
@@ -101,25 +115,58 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-fn test(root: &Path) -> Result<()> {
+fn test(root: &Path, only: Option<TestPart>) -> Result<()> {
+    let runs = |part: TestPart| only.is_none_or(|o| o == part);
     let tools = Tools::ensure(root)?;
-    step("cargo fmt --check and cargo clippy -D warnings");
-    run(cargo().args(["fmt", "--all", "--check"])).context(
-        "code is not formatted: run `cargo fmt --all` (or `rustup component add rustfmt`)",
-    )?;
-    run(cargo().args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))
-    .context("clippy found problems (or is missing: `rustup component add clippy`)")?;
-    step("cargo test --workspace");
-    run(cargo().args(["test", "--workspace"]))?;
-    step("building the tailor binary (the browser tests serve pages with `tailor serve`)");
-    run(cargo().args(["build", "-p", "tailor-cli"]))?;
+    if runs(TestPart::Cargo) {
+        step("cargo fmt --check and cargo clippy -D warnings");
+        run(cargo().args(["fmt", "--all", "--check"])).context(
+            "code is not formatted: run `cargo fmt --all` (or `rustup component add rustfmt`)",
+        )?;
+        run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+        .context("clippy found problems (or is missing: `rustup component add clippy`)")?;
+    }
+    let experiments = experiment_crates(root)?;
+    match only {
+        None => {
+            step("cargo test --workspace (the product crates and the experiments' quick checks)");
+            run(cargo().args(["test", "--workspace"]))?;
+        }
+        Some(TestPart::Cargo) => {
+            step("cargo test: the product crates");
+            let mut command = cargo();
+            command.args(["test", "--workspace"]);
+            for name in &experiments {
+                command.args(["--exclude", name]);
+            }
+            run(&mut command)?;
+        }
+        Some(TestPart::Experiments) => {
+            step("cargo test: the experiments' quick checks");
+            let mut command = cargo();
+            command.arg("test");
+            for name in &experiments {
+                command.args(["-p", name]);
+            }
+            run(&mut command)?;
+        }
+        Some(TestPart::Browser) => {}
+    }
+    if !runs(TestPart::Browser) {
+        return Ok(());
+    }
+    step(
+        "building the tailor binary (the browser tests serve pages with `tailor serve`) and \
+         synthetic-bundles (the benchmark page's catalogs)",
+    );
+    run(cargo().args(["build", "-p", "tailor-cli", "-p", "synthetic-bundles"]))?;
     for flavour in Flavour::ALL {
         wasm::build(&tools, root, flavour)?;
     }
@@ -147,6 +194,7 @@ fn test(root: &Path) -> Result<()> {
     step("preparing the benchmark page's smoke test (bundles and the transformers.js model)");
     let test_bench = bench::prepare(
         &tailor,
+        &target_dir().join("debug/synthetic-bundles"),
         &test_run.dir,
         &test_bundle,
         &target_dir().join("test-bench"),
@@ -244,6 +292,15 @@ fn train_and_export(tailor: &Path, kept: &KeptRun<'_>) -> Result<PathBuf> {
     }
     let report = run_dir.join("report.json");
     let bundle = run_dir.join("bundle");
+    // The folder's name hashes the code and options that make it, and the writer puts the
+    // manifest in last: a bundle with a manifest is the finished output of exactly these inputs.
+    if bundle.join("manifest.json").is_file() && report.is_file() {
+        println!(
+            "{}: trained, evaluated and exported by this code already",
+            bundle.display()
+        );
+        return Ok(bundle);
+    }
     run(Command::new(tailor)
         .arg("train")
         .arg("--shop")
@@ -354,7 +411,14 @@ fn bench(root: &Path, only: Option<BenchKind>) -> Result<()> {
     if only != Some(BenchKind::Native) {
         let tools = Tools::ensure(root)?;
         wasm::build(&tools, root, Flavour::Cpu)?;
-        run(cargo().args(["build", "--release", "-p", "tailor-cli"]))?;
+        run(cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "tailor-cli",
+            "-p",
+            "synthetic-bundles",
+        ]))?;
         // node() points the pages at the debug binary; the server is the same either way.
         run(cargo().args(["build", "-p", "tailor-cli"]))?;
         step("browser benchmark (www/bench/) in headless Chromium");
@@ -369,6 +433,7 @@ fn bench(root: &Path, only: Option<BenchKind>) -> Result<()> {
         step("bundles of 1k, 10k and 100k synthetic items, and transformers.js's model");
         let bench_dir = bench::prepare(
             &tailor,
+            &target_dir().join("release/synthetic-bundles"),
             &run_dir,
             &bundle,
             &target_dir().join("bench"),
@@ -380,6 +445,30 @@ fn bench(root: &Path, only: Option<BenchKind>) -> Result<()> {
             .arg(root.join("tests/browser/bench-recommend.mjs")))?;
     }
     Ok(())
+}
+
+/// The package names of the paper reproductions: the folders of crates/experiments/, each named
+/// after its package.
+fn experiment_crates(root: &Path) -> Result<Vec<String>> {
+    let dir = root.join("crates/experiments");
+    let mut names = Vec::new();
+    for entry in
+        std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?
+    {
+        let path = entry
+            .with_context(|| format!("cannot list {}", dir.display()))?
+            .path();
+        if path.join("Cargo.toml").is_file()
+            && let Some(name) = path.file_name().and_then(|n| n.to_str())
+        {
+            names.push(name.to_string());
+        }
+    }
+    names.sort();
+    if names.is_empty() {
+        bail!("no experiment crates in {}", dir.display());
+    }
+    Ok(names)
 }
 
 /// The repository root, two levels above this crate.

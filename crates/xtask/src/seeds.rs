@@ -22,9 +22,12 @@ use crate::{
 /// The Rust tests that assert a model's quality: (label, `cargo test` arguments).
 const RUST_TESTS: [(&str, &[&str]); 6] = [
     ("train_cli", &["-p", "tailor-cli", "--test", "train_cli"]),
-    ("movielens", &["-p", "tailor-cli", "--test", "movielens"]),
-    ("outfits", &["-p", "tailor-cli", "--test", "outfits"]),
-    ("visual", &["-p", "tailor-train", "--test", "visual"]),
+    (
+        "movielens",
+        &["-p", "movielens-comparison", "--test", "movielens"],
+    ),
+    ("outfits", &["-p", "outfit-ablations", "--test", "outfits"]),
+    ("visual", &["-p", "visual-interest", "--test", "visual"]),
     (
         "intention-toy",
         &[

@@ -31,6 +31,7 @@ pub struct Tools {
 impl Tools {
     pub fn ensure(root: &Path) -> Result<Self> {
         let mut apt = Apt::default();
+        lint_tools()?;
         let wasm = wasm_toolchain(&mut apt)?;
         let wasm_bindgen = wasm_bindgen_cli()?;
         let wasm_opt = npm_packages(root, &mut apt)?;
@@ -47,6 +48,22 @@ impl Tools {
 }
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// rustfmt and clippy, which `cargo xtask test` runs first: added with rustup when missing.
+fn lint_tools() -> Result<()> {
+    step("rustfmt and clippy");
+    for (component, probe) in [("rustfmt", "fmt"), ("clippy", "clippy")] {
+        if output_of(cargo().args([probe, "--version"])).is_some() {
+            println!("cargo {probe} is installed");
+            continue;
+        }
+        println!("cargo {probe} is missing; installing the {component} component with rustup");
+        run(Command::new("rustup").args(["component", "add", component])).with_context(|| {
+            format!("cannot install {component}: run `rustup component add {component}`")
+        })?;
+    }
+    Ok(())
+}
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
 
 fn wasm_toolchain(apt: &mut Apt) -> Result<WasmToolchain> {

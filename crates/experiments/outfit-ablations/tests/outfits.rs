@@ -1,7 +1,7 @@
-//! `tailor outfits` end to end: Fashion Hash Net on SYNTHETIC outfits over real Fashion-MNIST
-//! pictures (the generator's quick size), read through the shop path (`tailor import
-//! fashion-mnist-outfits`, then `tailor outfits --shop`), against its float-embedding version, its one-term
-//! ablations and BPR-MF over outfits, all scored on the same held-out lists. It checks the
+//! `outfit-ablations` end to end: Fashion Hash Net on SYNTHETIC outfits over real Fashion-MNIST
+//! pictures (the generator's quick size), read through the shop path (the shop that `tailor
+//! import fashion-mnist-outfits` writes, then `--shop`), against its float-embedding version,
+//! its one-term ablations and BPR-MF over outfits, all scored on the same held-out lists. It checks the
 //! goals (binary codes as good as relaxed ones within 0.01 AUC, the full model ahead of
 //! every comparison, a 16x smaller catalog), that a second run resumes every training with
 //! identical figures, and that a malformed outfit CSV is refused with its line number. The
@@ -10,22 +10,24 @@
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use tailor_data::import::write_fashion_mnist_outfits;
+use tailor_data::{FashionMnist, SyntheticOutfitConfig, synthetic_outfits};
 
-#[path = "../../../tests/quality.rs"]
+#[path = "../../../../tests/quality.rs"]
 mod quality;
 
-fn tailor(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tailor"))
+fn ablations(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_outfit-ablations"))
         .args(args)
         .output()
-        .expect("start tailor")
+        .expect("start outfit-ablations")
 }
 
 fn check(output: &Output) -> String {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "tailor failed\nstdout: {stdout}\nstderr: {}",
+        "outfit-ablations failed\nstdout: {stdout}\nstderr: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
@@ -50,19 +52,16 @@ fn synthetic_outfit_comparison_meets_its_goals_and_resumes() {
     let seed = quality::seed(0).to_string();
     let shop = dir.path().join("shop");
     let shop_arg = shop.to_str().unwrap();
-    check(&tailor(&[
-        "import",
-        "fashion-mnist-outfits",
-        "--quick",
-        "--seed",
-        &seed,
-        "--out",
-        shop_arg,
-    ]));
-    let args = [
-        "outfits", "--shop", shop_arg, "--seed", &seed, "--json", json_arg,
-    ];
-    let stdout = check(&tailor(&args));
+    // The shop `tailor import fashion-mnist-outfits --quick` writes, through the same library.
+    let images = FashionMnist::load().expect("Fashion-MNIST is installed by `cargo xtask setup`");
+    let generator = SyntheticOutfitConfig {
+        seed: quality::seed(0),
+        ..SyntheticOutfitConfig::quick()
+    };
+    let outfits = synthetic_outfits(&images.train, &generator).expect("generate outfits");
+    write_fashion_mnist_outfits(&outfits, &shop).expect("write the shop");
+    let args = ["--shop", shop_arg, "--seed", &seed, "--json", json_arg];
+    let stdout = check(&ablations(&args));
     assert!(stdout.contains("SYNTHETIC"), "{stdout}");
     let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(report["synthetic"], true);
@@ -98,7 +97,7 @@ fn synthetic_outfit_comparison_meets_its_goals_and_resumes() {
     assert!(report["catalog"]["shrink"].as_f64().unwrap() >= 16.0);
 
     // A second run finds every training finished and reports the same figures.
-    let again = check(&tailor(&args));
+    let again = check(&ablations(&args));
     assert_eq!(again, stdout);
 }
 
@@ -112,8 +111,7 @@ fn a_malformed_outfit_csv_is_refused_with_its_line() {
     )
     .unwrap();
     let json = dir.path().join("report.json");
-    let output = tailor(&[
-        "outfits",
+    let output = ablations(&[
         "--quick",
         "--outfits-csv",
         csv.to_str().unwrap(),
@@ -133,8 +131,7 @@ fn a_malformed_outfit_csv_is_refused_with_its_line() {
 fn user_id_codes_learn_movielens_preferences() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("ml100k.json");
-    let stdout = check(&tailor(&[
-        "outfits",
+    let stdout = check(&ablations(&[
         "--movielens",
         "ml-100k",
         "--epochs",

@@ -4,7 +4,7 @@ use burn::prelude::*;
 use tailor_core::quant::EmbeddingMatrix;
 use tailor_model::History;
 use tailor_model::text::StaticEncoder;
-use tailor_model::whisper::{WhisperLiteConfig, WhisperLiteLossConfig};
+use tailor_model::text_ranker::{TextRankerConfig, TextRankerLossConfig};
 
 fn tensor(values: Vec<f32>, shape: [usize; 2], device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(values, shape), device)
@@ -17,7 +17,7 @@ fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 #[test]
 fn identity_init_scores_are_zero_shot_inner_products() {
     let device = Device::flex();
-    let model = WhisperLiteConfig::new(3, 5, 2)
+    let model = TextRankerConfig::new(3, 5, 2)
         .with_dim(3)
         .with_hidden(4)
         .with_identity_init(true)
@@ -40,7 +40,7 @@ fn identity_init_scores_are_zero_shot_inner_products() {
 fn a_missing_history_is_an_empty_history() {
     let device = Device::flex();
     device.seed(3);
-    let model = WhisperLiteConfig::new(4, 4, 3)
+    let model = TextRankerConfig::new(4, 4, 3)
         .with_history_heads(2)
         .with_max_history(4)
         .with_dim(6)
@@ -76,7 +76,7 @@ fn loss_matches_a_hand_computation() {
         TensorData::new(vec![true, false, false, true], [2, 2]),
         &device,
     );
-    let loss = WhisperLiteLossConfig::new()
+    let loss = TextRankerLossConfig::new()
         .with_lambda(0.5)
         .with_temperature(2.0)
         .loss(z, positives, negatives, same);
@@ -99,7 +99,7 @@ fn the_same_item_twice_in_a_batch_is_not_its_own_negative() {
     let positives = tensor(vec![3.0, 0.0, 3.0, 0.0], [2, 2], &device);
     let negatives: Tensor<3> = Tensor::zeros([2, 1, 2], &device);
     let same = Tensor::<2, Bool>::from_data(TensorData::new(vec![true; 4], [2, 2]), &device);
-    let loss = WhisperLiteLossConfig::new().loss(z, positives, negatives, same);
+    let loss = TextRankerLossConfig::new().loss(z, positives, negatives, same);
     // Each row's only candidate is its own positive: InfoNCE is log 1 = 0.
     assert!(f64::from(loss.info_nce.into_scalar::<f32>()).abs() < 1e-6);
 }

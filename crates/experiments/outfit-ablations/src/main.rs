@@ -1,12 +1,21 @@
-//! `tailor outfits`: Fashion Hash Net's evaluation. On outfits generated over Fashion-MNIST
+//! `outfit-ablations`: Fashion Hash Net's evaluation. On outfits generated over Fashion-MNIST
 //! (SYNTHETIC, and every output says so) or a shop's outfit CSV over the same items, it compares
 //! relaxed and binary codes, the float-embedding model, the one-term ablations and BPR-MF; with
 //! `--movielens`, it tests the preference half (user-id variant) on real histories against
 //! BPR-MF. Finished trainings are checkpointed next to the report, so a killed run resumes.
 
+// The binary's own crate: it prints the tables and the progress lines.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use clap::{Parser, ValueEnum};
+use movielens_comparison::{EvalCheckpoint, HistoryData, HistoryEvalConfig};
+use outfit_ablations::{
+    OutfitEvalConfig, OutfitEvalReport, class_name_embeddings, fashion_outfit_set, outfit_set,
+    run_movielens_fhn, run_outfit_eval,
+};
 use tailor_data::shop::Shop;
 use tailor_data::{
     FashionMnist, MovieLensVariant, PackageCache, SyntheticOutfitConfig, read_outfit_csv,
@@ -14,28 +23,83 @@ use tailor_data::{
 };
 use tailor_train::embed::SentenceEncoder;
 use tailor_train::for_you::SequenceConfig;
-use tailor_train::history_eval::{EvalCheckpoint, HistoryData, HistoryEvalConfig};
-use tailor_train::outfit_eval::{
-    OutfitEvalConfig, OutfitEvalReport, class_name_embeddings, fashion_outfit_set, outfit_set,
-    run_movielens_fhn, run_outfit_eval,
-};
 
-pub struct OutfitArgs {
-    pub json: PathBuf,
-    pub quick: bool,
+#[derive(Clone, Copy, ValueEnum)]
+enum Variant {
+    #[value(name = "ml-100k")]
+    Ml100k,
+    #[value(name = "ml-1m")]
+    Ml1m,
+}
+
+/// Fashion Hash Net's outfit evaluation: relaxed and binary codes against BPR-MF over outfits,
+/// a float-embedding model and the one-term ablations, on SYNTHETIC outfits over Fashion-MNIST
+/// (or your CSV over the same items, or a shop's outfits); with --movielens, the user-id variant
+/// against BPR-MF on real histories. Resumes from JSON.checkpoints.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[arg(long)]
+    json: PathBuf,
+    /// The small setup the tests run instead of the full one.
+    #[arg(long)]
+    quick: bool,
+    /// A shop folder: its own outfits over its own items, read as `tailor train --shop` reads
+    /// them (e.g. `tailor import fashion-mnist-outfits`'s).
+    #[arg(long, conflicts_with_all = ["movielens", "outfits_csv"])]
+    shop: Option<PathBuf>,
+    /// Outfits as CSV with header user,top,bottom,shoes,bag,outerwear (item ids "fm-N").
+    #[arg(long, conflicts_with = "movielens")]
+    outfits_csv: Option<PathBuf>,
+    /// ml-100k or ml-1m: single-item "outfits" from real histories.
+    #[arg(long, value_enum)]
+    movielens: Option<Variant>,
+    #[arg(long, default_value_t = 40)]
+    epochs: usize,
+    #[arg(long, default_value_t = 128)]
+    bits: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Package and embedding cache (default: $TAILOR_CACHE or ~/.cache/tailor).
+    #[arg(long)]
+    cache: Option<PathBuf>,
+}
+
+struct OutfitArgs {
+    json: PathBuf,
+    quick: bool,
     /// A shop folder whose own outfits are evaluated (the product's reader and its items).
-    pub shop: Option<PathBuf>,
-    pub outfits_csv: Option<PathBuf>,
-    pub movielens: Option<MovieLensVariant>,
-    pub config: OutfitEvalConfig,
-    pub cache: PathBuf,
+    shop: Option<PathBuf>,
+    outfits_csv: Option<PathBuf>,
+    movielens: Option<MovieLensVariant>,
+    config: OutfitEvalConfig,
+    cache: PathBuf,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    outfits(&OutfitArgs {
+        json: cli.json,
+        quick: cli.quick,
+        shop: cli.shop,
+        outfits_csv: cli.outfits_csv,
+        movielens: cli.movielens.map(|variant| match variant {
+            Variant::Ml100k => MovieLensVariant::Ml100k,
+            Variant::Ml1m => MovieLensVariant::Ml1m,
+        }),
+        config: OutfitEvalConfig::new()
+            .with_epochs(cli.epochs)
+            .with_bits(cli.bits)
+            .with_seed(cli.seed),
+        cache: cli.cache.unwrap_or_else(PackageCache::default_root),
+    })
 }
 
 fn log(line: &str) {
     eprintln!("{line}");
 }
 
-pub fn outfits(args: &OutfitArgs) -> Result<()> {
+fn outfits(args: &OutfitArgs) -> Result<()> {
     let checkpoints = args.json.with_extension("checkpoints");
     if let Some(variant) = args.movielens {
         return movielens(args, variant, &checkpoints);

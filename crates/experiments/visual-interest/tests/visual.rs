@@ -5,11 +5,11 @@
 use std::time::Instant;
 
 use tailor_data::FashionMnist;
-use tailor_train::visual::{
+use visual_interest::{
     CLASS_ONLY, CLASSIFICATION, COURIER, VisualConfig, generate_world, run_visual_experiment,
 };
 
-#[path = "../../../tests/quality.rs"]
+#[path = "../../../../tests/quality.rs"]
 mod quality;
 
 #[test]

@@ -1,27 +1,91 @@
-//! `tailor eval --movielens SET`: the personalization comparison on real MovieLens histories
-//! (COURIER-pretrained item tower against frozen content, ids, BPR-MF and popularity, and text
-//! request + history), written as JSON with bar and training-curve plots.
+//! `movielens-comparison --variant SET`: the personalization comparison on real MovieLens
+//! histories (COURIER-pretrained item tower against frozen content, ids, BPR-MF and popularity,
+//! and text request + history), written as JSON with bar and training-curve plots.
 
-use std::path::Path;
+// The binary's own crate: it prints the tables and owns the progress bar.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use tailor_data::{MovieLensVariant, PackageCache};
-use tailor_train::history_eval::{
+use clap::{Parser, ValueEnum};
+use movielens_comparison::{
     EvalCheckpoint, HistoryData, HistoryEvalConfig, HistoryEvalReport, ModelResult,
     run_history_eval,
 };
+use tailor_data::{MovieLensVariant, PackageCache};
+use tailor_train::for_you::SequenceConfig;
 use tailor_train::plots::{plot_bars, plot_epoch_series};
 
-pub struct HistoryEvalArgs<'a> {
-    pub variant: MovieLensVariant,
-    pub json: &'a Path,
-    pub plots: Option<&'a Path>,
-    pub cache: &'a Path,
-    pub config: HistoryEvalConfig,
-    pub quiet: bool,
+#[derive(Clone, Copy, ValueEnum)]
+enum Variant {
+    #[value(name = "ml-100k")]
+    Ml100k,
+    #[value(name = "ml-1m")]
+    Ml1m,
 }
 
-pub fn eval_history(args: &HistoryEvalArgs) -> Result<()> {
+/// The personalization comparison on MovieLens histories: COURIER-pretrained item tower against
+/// frozen content, ids, BPR-MF and popularity, plus text request and history. Resumes from
+/// JSON.checkpoints.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[arg(long, value_enum)]
+    variant: Variant,
+    /// Where the JSON report goes.
+    #[arg(long)]
+    json: PathBuf,
+    /// Folder for the SVG plots (default: `plots` beside the JSON).
+    #[arg(long)]
+    plots: Option<PathBuf>,
+    /// Package and embedding cache (default: $TAILOR_CACHE or ~/.cache/tailor).
+    #[arg(long)]
+    cache: Option<PathBuf>,
+    /// The most epochs per model (each stops early on validation NDCG@10).
+    #[arg(long, default_value_t = 20)]
+    epochs: usize,
+    /// Training examples drawn per epoch (0: every position of every history).
+    #[arg(long, default_value_t = 0)]
+    examples_per_epoch: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+struct HistoryEvalArgs<'a> {
+    variant: MovieLensVariant,
+    json: &'a Path,
+    plots: Option<&'a Path>,
+    cache: &'a Path,
+    config: HistoryEvalConfig,
+    quiet: bool,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let cache = cli.cache.unwrap_or_else(PackageCache::default_root);
+    eval_history(&HistoryEvalArgs {
+        variant: match cli.variant {
+            Variant::Ml100k => MovieLensVariant::Ml100k,
+            Variant::Ml1m => MovieLensVariant::Ml1m,
+        },
+        json: &cli.json,
+        plots: cli.plots.as_deref(),
+        cache: &cache,
+        config: HistoryEvalConfig::new(
+            SequenceConfig::new()
+                .with_epochs(cli.epochs)
+                .with_examples_per_epoch(cli.examples_per_epoch)
+                .with_seed(cli.seed),
+        ),
+        quiet: cli.quiet,
+    })
+}
+
+fn eval_history(args: &HistoryEvalArgs) -> Result<()> {
     let progress = if args.quiet {
         indicatif::ProgressBar::hidden()
     } else {

@@ -1,4 +1,4 @@
-//! Synthetic catalogs for size benchmarks: a real bundle with its item embeddings and metadata
+//! SYNTHETIC catalogs for size benchmarks: a real bundle with its item embeddings and metadata
 //! replaced by `items` made-up ones, everything else (encoder, tokenizer, query tower) kept. The
 //! browser then does exactly the work a shop of that size would cause. Every synthetic item is
 //! a real item's embedding plus Gaussian noise of the embeddings' own spread, so scores keep a
@@ -13,7 +13,20 @@ use rand_distr::{Distribution, Normal};
 use tailor_core::bundle::{ITEM_EMBEDDINGS_FILE, ITEMS_FILE};
 use tailor_core::{Bundle, BundleItem, BundleWriter, EmbeddingMatrix, Manifest, quant};
 
-use crate::error::TrainError;
+/// Why a synthetic bundle could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum SyntheticError {
+    #[error("a synthetic catalog needs at least one item and a source bundle with items")]
+    Empty,
+    #[error("the source bundle's embeddings have no spread to sample noise from")]
+    NoSpread,
+    #[error("cannot write the synthetic item metadata: {0}")]
+    Metadata(#[from] serde_json::Error),
+    #[error(transparent)]
+    Quant(#[from] tailor_core::QuantError),
+    #[error(transparent)]
+    Bundle(#[from] tailor_core::BundleError),
+}
 
 /// Writes `source` with a synthetic catalog of `items` items into `out`.
 pub fn write_synthetic_bundle(
@@ -21,18 +34,16 @@ pub fn write_synthetic_bundle(
     items: usize,
     seed: u64,
     out: &Path,
-) -> Result<Manifest, TrainError> {
+) -> Result<Manifest, SyntheticError> {
     let real_items = source.items()?;
     let real = source.item_embeddings()?;
     if items == 0 || real.rows == 0 {
-        return Err(TrainError::Tensor(
-            "a synthetic catalog needs at least one item and a non-empty source".into(),
-        ));
+        return Err(SyntheticError::Empty);
     }
     let spread = (real.values.iter().map(|v| v * v).sum::<f32>() / real.values.len() as f32)
         .sqrt()
         .max(1e-6);
-    let noise = Normal::new(0.0, spread).map_err(|e| TrainError::Tensor(e.to_string()))?;
+    let noise = Normal::new(0.0, spread).map_err(|_| SyntheticError::NoSpread)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let sources: Vec<usize> = (0..real.rows).collect();
     let mut values = Vec::with_capacity(items * real.dim);
@@ -53,8 +64,7 @@ pub fn write_synthetic_bundle(
             highlight: None,
         });
     }
-    let matrix = EmbeddingMatrix::new(items, real.dim, values)
-        .map_err(|e| TrainError::Tensor(e.to_string()))?;
+    let matrix = EmbeddingMatrix::new(items, real.dim, values)?;
     let mut writer = BundleWriter::create(out)?;
     for entry in &source.manifest.files {
         match entry.path.as_str() {
@@ -62,13 +72,7 @@ pub fn write_synthetic_bundle(
                 ITEM_EMBEDDINGS_FILE,
                 &quant::encode(&matrix, source.manifest.item_embedding_encoding),
             )?,
-            ITEMS_FILE => writer.add(
-                ITEMS_FILE,
-                &serde_json::to_vec(&metadata).map_err(|e| TrainError::Serialize {
-                    what: "synthetic item metadata",
-                    message: e.to_string(),
-                })?,
-            )?,
+            ITEMS_FILE => writer.add(ITEMS_FILE, &serde_json::to_vec(&metadata)?)?,
             path => writer.add(path, source.file(path)?)?,
         }
     }

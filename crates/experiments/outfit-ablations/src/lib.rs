@@ -16,12 +16,12 @@ use tailor_core::quant::EmbeddingMatrix;
 use tailor_data::{FASHION_MNIST_CLASSES, Outfit, OutfitData};
 use tailor_model::fhn::FashionHashNetConfig;
 
-use crate::embed::SentenceEncoder;
-use crate::error::TrainError;
-use crate::history_eval::{
+use movielens_comparison::{
     EvalCheckpoint, HistoryData, HistoryEvalConfig, ModelResult, Phase, bpr_mf, rank_users,
 };
-use crate::outfits::{
+use tailor_train::TrainError;
+use tailor_train::embed::SentenceEncoder;
+use tailor_train::outfits::{
     CodeReading, EvalLists, ItemContent, OutfitEpoch, OutfitMetrics, OutfitSet, OutfitTrainConfig,
     bpr_mf_outfits, model_codes, train_outfits,
 };
@@ -189,7 +189,7 @@ fn fhn_rows(
         readings,
     } = *run;
     let started = Instant::now();
-    let bar = crate::whisper::progress_bar(false);
+    let bar = tailor_train::progress::progress_bar(false);
     let trained = train_outfits(set, config, &checkpoint.dir().join(key), &bar)?;
     bar.finish_and_clear();
     let train_seconds = trained.epochs.iter().map(|e| e.seconds).sum::<f64>();
@@ -411,14 +411,14 @@ pub fn run_movielens_fhn(
             &set,
             &train_config,
             &checkpoint.dir().join("fhn_user_ids"),
-            &crate::whisper::progress_bar(false),
+            &tailor_train::progress::progress_bar(false),
         )?;
         let result = |reading: CodeReading, phase: Phase| {
             let codes = model_codes(&trained.model, &set, &train_config, reading);
             let bits = codes.items.dims()[1];
             let weighted = codes.users.clone() * codes.user_weights.clone().reshape([1, bits]);
             let scores = weighted.matmul(codes.items.clone().transpose());
-            let values = crate::whisper::to_vec(scores)?;
+            let values = tailor_train::tensors::to_vec(scores)?;
             let items = data.items;
             Ok::<_, TrainError>(rank_users(&data.split, phase, |user, _| {
                 values[user * items..(user + 1) * items].to_vec()

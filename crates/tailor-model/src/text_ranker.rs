@@ -20,7 +20,7 @@ use burn::tensor::activation::{gelu, log_sigmoid};
 use crate::intention::{History, Intention, IntentionConfig, info_nce};
 
 #[derive(Config, Debug)]
-pub struct WhisperLiteConfig {
+pub struct TextRankerConfig {
     /// Width of the request embedding q (384 for MiniLM, the static encoder's width otherwise).
     pub query_dim: usize,
     /// Width of the item text features t_i.
@@ -157,12 +157,12 @@ impl ItemTower {
 }
 
 #[derive(Module, Debug)]
-pub struct WhisperLite {
+pub struct TextRanker {
     pub query: QueryTower,
     pub items: ItemTower,
 }
 
-impl WhisperLiteConfig {
+impl TextRankerConfig {
     /// The query tower alone: what the browser needs, since the catalog's e_i are precomputed.
     pub fn init_query_tower(&self, device: &Device) -> QueryTower {
         QueryTower {
@@ -190,8 +190,8 @@ impl WhisperLiteConfig {
         self.history_heads * self.dim
     }
 
-    pub fn init(&self, device: &Device) -> WhisperLite {
-        WhisperLite {
+    pub fn init(&self, device: &Device) -> TextRanker {
+        TextRanker {
             query: self.init_query_tower(device),
             items: ItemTower {
                 text: ResidualMlp::new(
@@ -210,7 +210,7 @@ impl WhisperLiteConfig {
     }
 }
 
-impl WhisperLite {
+impl TextRanker {
     /// Scores [batch, items] of every item for every request: z e^T.
     pub fn scores(&self, z: Tensor<2>, item_embeddings: Tensor<2>) -> Tensor<2> {
         z.matmul(item_embeddings.transpose())
@@ -218,14 +218,14 @@ impl WhisperLite {
 }
 
 /// The two parts of the training loss, each averaged over the batch.
-pub struct WhisperLiteLoss {
+pub struct TextRankerLoss {
     pub total: Tensor<1>,
     pub bce: Tensor<1>,
     pub info_nce: Tensor<1>,
 }
 
 #[derive(Config, Debug)]
-pub struct WhisperLiteLossConfig {
+pub struct TextRankerLossConfig {
     /// Weight of InfoNCE against BCE.
     #[config(default = 1.0)]
     pub lambda: f64,
@@ -234,7 +234,7 @@ pub struct WhisperLiteLossConfig {
     pub temperature: f64,
 }
 
-impl WhisperLiteLossConfig {
+impl TextRankerLossConfig {
     /// BCE(sigmoid(score), clicked) over each request's positive and its sampled negatives, plus
     /// lambda x InfoNCE of z against the batch's positives.
     ///
@@ -247,7 +247,7 @@ impl WhisperLiteLossConfig {
         positives: Tensor<2>,
         negatives: Tensor<3>,
         same_item: Tensor<2, Bool>,
-    ) -> WhisperLiteLoss {
+    ) -> TextRankerLoss {
         let [batch, dim] = z.dims();
         let [_, sampled, _] = negatives.dims();
         let positive_scores = (z.clone() * positives.clone()).sum_dim(1); // [batch, 1]
@@ -264,7 +264,7 @@ impl WhisperLiteLossConfig {
 
         let info_nce = info_nce(z, positives, same_item, self.temperature);
         let total = bce.clone() + info_nce.clone().mul_scalar(self.lambda);
-        WhisperLiteLoss {
+        TextRankerLoss {
             total,
             bce,
             info_nce,

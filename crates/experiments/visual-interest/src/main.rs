@@ -1,22 +1,46 @@
-//! `tailor visual`: the visual-interest experiment on Fashion-MNIST (see
-//! `tailor_train::visual`), which tests whether image features pretrained from click behaviour
+//! `visual-interest`: the visual-interest experiment on Fashion-MNIST (see the library), which tests whether image features pretrained from click behaviour
 //! (COURIER) beat class-pretrained ones for click prediction. It writes `visual.json`, a bar
 //! plot of the click AUCs and the pretraining curves, and prints the AUCs; the shoppers are
 //! synthetic, and every output says so.
 
+// The binary's own crate: it prints the AUCs and where the report went.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use clap::Parser;
 use tailor_data::FashionMnist;
 use tailor_train::plots::{plot_bars, plot_epoch_series};
-use tailor_train::visual::{VisualConfig, run_visual_experiment};
+use visual_interest::{VisualConfig, run_visual_experiment};
 
 /// The report's file name inside the output folder.
-pub const VISUAL_REPORT_FILE: &str = "visual.json";
+const VISUAL_REPORT_FILE: &str = "visual.json";
 
-pub fn visual(out: &Path, quick: bool, seed: u64) -> Result<()> {
+/// The visual-interest experiment on Fashion-MNIST with SYNTHETIC shoppers: click AUC of
+/// class-pretrained against behaviour-pretrained (COURIER) image features. Writes
+/// OUT/visual.json.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[arg(long)]
+    out: PathBuf,
+    /// The small setup the tests run (about a minute) instead of the full one.
+    #[arg(long)]
+    quick: bool,
+    /// Seed of the synthetic shoppers, the initial weights and the sampling.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    visual(&cli.out, cli.quick, cli.seed)
+}
+
+fn visual(out: &Path, quick: bool, seed: u64) -> Result<()> {
     let started = Instant::now();
     let images = FashionMnist::load().context("cannot read Fashion-MNIST")?;
     let config = if quick {

@@ -34,17 +34,17 @@ use tailor_core::quant::EmbeddingMatrix;
 
 use tailor_data::{Movie, MovieLens, MovieLensVariant, PackageCache};
 
-use crate::embed::SentenceEncoder;
-use crate::error::TrainError;
-use crate::for_you::{
+use tailor_train::TrainError;
+use tailor_train::checkpoint::{load_weights, read_json, weights_bytes, write_json};
+use tailor_train::embed::SentenceEncoder;
+use tailor_train::for_you::{
     ItemSide, Request, SequenceConfig, SequenceData, SequenceModel, evaluate, init_tower,
     pretrain_courier, train_sequence_ranker,
 };
-pub use crate::next_item::{
+pub use tailor_train::next_item::{
     BprMfConfig, EpochLog, LeaveLastOut, LeaveOneOutMetrics, ModelResult, Phase, bpr_mf,
     popularity_scores, rank_users,
 };
-use crate::whisper::{load_weights, read_json, weights_bytes, write_json};
 
 /// The comparison's settings: one for every sequence model, and BPR-MF's epochs.
 #[derive(Config, Debug)]
@@ -190,7 +190,7 @@ impl EvalCheckpoint {
             .unwrap_or(0)
     }
 
-    pub(crate) fn load<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, TrainError> {
+    pub fn load<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, TrainError> {
         let path = self.dir.join(format!("{name}.json"));
         if path.exists() {
             read_json(&path).map(Some)
@@ -199,12 +199,12 @@ impl EvalCheckpoint {
         }
     }
 
-    pub(crate) fn save<T: Serialize>(&self, name: &str, value: &T) -> Result<(), TrainError> {
+    pub fn save<T: Serialize>(&self, name: &str, value: &T) -> Result<(), TrainError> {
         write_json(&self.dir.join(format!("{name}.json")), value)
     }
 
     /// A model's result: the saved one, or `compute`'s, saved before it is returned.
-    pub(crate) fn result(
+    pub fn result(
         &self,
         key: &str,
         log: &dyn Fn(&str),

@@ -53,9 +53,9 @@ use tailor_data::{FASHION_MNIST_CLASSES, FASHION_MNIST_SIDE, FashionImages, Fash
 use tailor_model::image::{ImageTower, ImageTowerConfig};
 use tailor_model::intention::{History, info_nce, reconstruct, same_item_mask};
 
-use crate::error::TrainError;
-use crate::metrics::auc;
-use crate::whisper::{index_tensor, normalize_rows, to_vec};
+use tailor_train::TrainError;
+use tailor_train::metrics::auc;
+use tailor_train::tensors::{index_tensor, normalize_rows, to_vec};
 
 const CLASSES: usize = FASHION_MNIST_CLASSES.len();
 const TRAITS: usize = 3;
@@ -580,7 +580,7 @@ fn classifier_accuracy(
             .into_data()
             .convert::<i64>()
             .try_to_vec::<i64>()
-            .map_err(|e| TrainError::Tensor(format!("{e:?}")))?;
+            .map_err(TrainError::Readback)?;
         correct += chunk
             .iter()
             .zip(&predicted)

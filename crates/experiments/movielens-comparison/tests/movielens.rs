@@ -1,4 +1,4 @@
-//! `tailor eval --movielens ml-100k` end to end on real MovieLens-100k histories (the pinned
+//! `movielens-comparison --variant ml-100k` end to end on real MovieLens-100k histories (the pinned
 //! `recbole` wheel), shortened to a few epochs so that it fits in every test run. It checks the
 //! comparison's shape and the orderings that hold with a wide margin even this short: a
 //! history model far ahead of BPR-MF and popularity, and a text request plus history ahead of
@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-#[path = "../../../tests/quality.rs"]
+#[path = "../../../../tests/quality.rs"]
 mod quality;
 
 fn ndcg(results: &Value, key: &str) -> f64 {
@@ -24,15 +24,8 @@ fn ndcg(results: &Value, key: &str) -> f64 {
 }
 
 fn eval(json: &std::path::Path, epochs: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .args([
-            "eval",
-            "--movielens",
-            "ml-100k",
-            "--quiet",
-            "--epochs",
-            epochs,
-        ])
+    Command::new(env!("CARGO_BIN_EXE_movielens-comparison"))
+        .args(["--variant", "ml-100k", "--quiet", "--epochs", epochs])
         .args(["--examples-per-epoch", "30000"])
         .args(["--seed", &quality::seed(0).to_string(), "--json"])
         .arg(json)

@@ -1,38 +1,38 @@
-//! Training WhisperLite's head on precomputed, frozen text embeddings.
+//! Training the text ranker (WhisperLite's method) on precomputed, frozen text embeddings.
 //!
-//! Every epoch ends with a checkpoint (weights, optimizer state, the epoch records) written
-//! atomically, so a run killed at any point resumes from its last finished epoch. Randomness
+//! Every epoch ends with a checkpoint (see [`crate::checkpoint`]), so a run killed at any point
+//! resumes from its last finished epoch. Randomness
 //! comes from generators seeded by (seed, epoch), never from a generator carried across epochs,
 //! which is what makes a resumed run equal to one that was never interrupted.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-use burn::linalg::{Norm, vector_normalize};
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
-use burn::store::{BurnpackStore, ModuleSnapshot};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use rand::distr::{Distribution, weighted::WeightedIndex};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 use tailor_core::quant::EmbeddingMatrix;
 use tailor_model::History;
 use tailor_model::intention::same_item_mask;
-use tailor_model::whisper::{WhisperLite, WhisperLiteConfig, WhisperLiteLossConfig};
+use tailor_model::text_ranker::{TextRanker, TextRankerConfig, TextRankerLossConfig};
 
-use crate::encoder::check_applied;
+use crate::checkpoint::{
+    BEST_WEIGHTS_FILE, CheckpointProgress, end_epoch, load_checkpoint, load_weights,
+    restore_checkpoint,
+};
 use crate::error::TrainError;
 use crate::evaluate::candidate_rank;
 use crate::metrics::RankingMetrics;
 use crate::plots::EpochRecord;
-use tailor_core::bundle::write_atomically;
+use crate::tensors::{CatalogTensors, gather_rows, index_tensor, matrix_tensor};
 
 #[derive(Config, Debug)]
-pub struct WhisperTrainConfig {
-    pub model: WhisperLiteConfig,
-    pub loss: WhisperLiteLossConfig,
+pub struct TextRankerTrainConfig {
+    pub model: TextRankerConfig,
+    pub loss: TextRankerLossConfig,
     #[config(default = 12)]
     pub epochs: usize,
     #[config(default = 256)]
@@ -164,35 +164,12 @@ pub struct RankingData {
     pub histories: Option<Vec<Vec<usize>>>,
 }
 
-/// What `progress.json` in a checkpoint folder records, for any trainer's epoch records `R`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CheckpointProgress<R> {
-    pub config: serde_json::Value,
-    pub epochs_done: usize,
-    pub records: Vec<R>,
-    /// The epoch whose weights are in [`BEST_WEIGHTS_FILE`], for a trainer that picks one by
-    /// validation (WhisperLite, by MRR); 0 otherwise.
-    #[serde(default)]
-    pub best_epoch: usize,
-}
-
 pub type Progress = CheckpointProgress<EpochRecord>;
-
-/// The progress record of the checkpoint folder `dir`.
-pub fn read_progress(dir: &Path) -> Result<Progress, TrainError> {
-    read_json(&dir.join(PROGRESS_FILE))
-}
-
-const PROGRESS_FILE: &str = "progress.json";
-/// The weights of the epoch with the best validation MRR: what eval and export use. Validation
-/// (one held-out review per item, disjoint from test) picks the epoch, so the test split stays
-/// unseen. MRR rather than Recall@10 because it moves less between neighbouring epochs.
-pub const BEST_WEIGHTS_FILE: &str = "best.bpk";
 
 /// A finished training run.
 pub struct Trained {
     /// The weights of the best epoch.
-    pub model: WhisperLite,
+    pub model: TextRanker,
     pub records: Vec<EpochRecord>,
     pub best_epoch: usize,
 }
@@ -203,7 +180,7 @@ pub struct Trained {
 /// one the checkpoint was made with.
 pub fn train(
     data: &RankingData,
-    config: &WhisperTrainConfig,
+    config: &TextRankerTrainConfig,
     checkpoint_dir: &Path,
     resume: bool,
     progress: &ProgressBar,
@@ -216,9 +193,9 @@ pub fn train(
     let mut optimizer = AdamWConfig::new()
         .with_weight_decay(config.weight_decay as f32)
         .init();
-    let config_json = serde_json::to_value(config).map_err(|e| TrainError::Checkpoint {
-        path: checkpoint_dir.to_path_buf(),
-        message: e.to_string(),
+    let config_json = serde_json::to_value(config).map_err(|source| TrainError::Serialize {
+        what: "the training config",
+        source,
     })?;
 
     let mut records = Vec::new();
@@ -326,7 +303,7 @@ pub fn train(
 
 /// Ranks of each query's item among all items.
 pub fn query_ranks(
-    model: &WhisperLite,
+    model: &TextRanker,
     data: &RankingData,
     queries: &EmbeddingMatrix,
     items: &[usize],
@@ -338,7 +315,7 @@ pub fn query_ranks(
         .scores(z, item_embeddings)
         .into_data()
         .try_into_vec::<f32>()
-        .map_err(|e| TrainError::Tensor(format!("{e:?}")))?;
+        .map_err(TrainError::Readback)?;
     let n = data.item_features.rows;
     Ok(items
         .iter()
@@ -354,7 +331,7 @@ pub fn query_ranks(
 }
 
 fn evaluate_queries(
-    model: &WhisperLite,
+    model: &TextRanker,
     data: &RankingData,
     queries: &EmbeddingMatrix,
     items: &[usize],
@@ -366,28 +343,12 @@ fn evaluate_queries(
 
 /// e_i for every item, [items, dim].
 pub fn item_embeddings(
-    model: &WhisperLite,
+    model: &TextRanker,
     features: &EmbeddingMatrix,
     device: &Device,
 ) -> Tensor<2> {
     let catalog = CatalogTensors::new(features, device);
     model.items.forward(catalog.features, catalog.ids)
-}
-
-/// A tensor's values as f32, read back on the CPU.
-pub(crate) fn to_vec<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TrainError> {
-    tensor
-        .into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .map_err(|e| TrainError::Tensor(format!("{e:?}")))
-}
-
-pub fn matrix_tensor(matrix: &EmbeddingMatrix, device: &Device) -> Tensor<2> {
-    Tensor::from_data(
-        TensorData::new(matrix.values.clone(), [matrix.rows, matrix.dim]),
-        device,
-    )
 }
 
 struct Batch {
@@ -447,16 +408,16 @@ impl<'a> PairSampler<'a> {
 }
 
 fn batch_loss(
-    model: &WhisperLite,
+    model: &TextRanker,
     data: &RankingData,
     catalog: &CatalogTensors,
     batch: &Batch,
-    loss: &WhisperLiteLossConfig,
-) -> tailor_model::whisper::WhisperLiteLoss {
+    loss: &TextRankerLossConfig,
+) -> tailor_model::text_ranker::TextRankerLoss {
     let device = &catalog.device;
     let size = batch.pairs.len();
     let positives: Vec<usize> = batch.pairs.iter().map(|&p| data.train_items[p]).collect();
-    let queries = gather(&data.train_queries, &batch.pairs, device);
+    let queries = gather_rows(&data.train_queries, &batch.pairs, device);
     // The item tower runs once over the catalog (about a thousand rows) rather than once per
     // positive and negative (batch x (1 + k) rows), then rows are picked out.
     let e_all = model
@@ -492,50 +453,14 @@ fn batch_loss(
         e_negative,
         same_item,
     );
-    tailor_model::whisper::WhisperLiteLoss {
+    tailor_model::text_ranker::TextRankerLoss {
         total: (alone.total + with.total).div_scalar(2.0),
         bce: (alone.bce + with.bce).div_scalar(2.0),
         info_nce: (alone.info_nce + with.info_nce).div_scalar(2.0),
     }
 }
 
-/// The catalog's item features and ids as tensors, built once per run.
-pub(crate) struct CatalogTensors {
-    pub(crate) features: Tensor<2>,
-    pub(crate) ids: Tensor<1, Int>,
-    device: Device,
-}
-
-impl CatalogTensors {
-    pub(crate) fn new(features: &EmbeddingMatrix, device: &Device) -> Self {
-        let ids: Vec<usize> = (0..features.rows).collect();
-        Self {
-            features: matrix_tensor(features, device),
-            ids: index_tensor(&ids, device),
-            device: device.clone(),
-        }
-    }
-}
-
-fn gather(matrix: &EmbeddingMatrix, rows: &[usize], device: &Device) -> Tensor<2> {
-    let mut values = Vec::with_capacity(rows.len() * matrix.dim);
-    for &row in rows {
-        values.extend_from_slice(matrix.row(row));
-    }
-    Tensor::from_data(TensorData::new(values, [rows.len(), matrix.dim]), device)
-}
-
-/// Rows scaled to unit L2 norm (a zero row stays zero).
-pub(crate) fn normalize_rows(x: Tensor<2>) -> Tensor<2> {
-    vector_normalize(x, Norm::L2, 1, 1e-6)
-}
-
-pub(crate) fn index_tensor(indices: &[usize], device: &Device) -> Tensor<1, Int> {
-    let values: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
-    Tensor::from_data(TensorData::new(values, [indices.len()]), device)
-}
-
-fn check_data(data: &RankingData, config: &WhisperTrainConfig) -> Result<(), TrainError> {
+fn check_data(data: &RankingData, config: &TextRankerTrainConfig) -> Result<(), TrainError> {
     let model = &config.model;
     let problems = [
         (
@@ -585,167 +510,4 @@ fn check_data(data: &RankingData, config: &WhisperTrainConfig) -> Result<(), Tra
         Some((_, message)) => Err(TrainError::Config { message }),
         None => Ok(()),
     }
-}
-
-pub(crate) fn weights_path(dir: &Path, epoch: usize) -> PathBuf {
-    dir.join(format!("epoch-{epoch:03}.bpk"))
-}
-
-fn optimizer_path(dir: &Path, epoch: usize) -> PathBuf {
-    dir.join(format!("epoch-{epoch:03}.optimizer"))
-}
-
-pub(crate) fn progress_path(dir: &Path) -> PathBuf {
-    dir.join(PROGRESS_FILE)
-}
-
-/// The progress record of a checkpoint folder to resume, if it has one. Without `resume`, a
-/// folder that holds a run is refused; with it, a run of another config is.
-pub(crate) fn restore_checkpoint<R: serde::de::DeserializeOwned>(
-    dir: &Path,
-    config_json: &serde_json::Value,
-    resume: bool,
-) -> Result<Option<CheckpointProgress<R>>, TrainError> {
-    let path = progress_path(dir);
-    if !path.exists() {
-        return Ok(None);
-    }
-    if !resume {
-        return Err(TrainError::Checkpoint {
-            path,
-            message: "a run is already there; pass --resume to continue it, or choose another \
-                      output folder"
-                .into(),
-        });
-    }
-    let saved: CheckpointProgress<R> = read_json(&path)?;
-    if &saved.config != config_json {
-        return Err(TrainError::Checkpoint {
-            path,
-            message: "it was made with a different training config; \
-                      resume with the same options or start a new run"
-                .into(),
-        });
-    }
-    Ok(Some(saved))
-}
-
-/// The weights and optimizer state saved after `epoch`.
-pub(crate) fn load_checkpoint<M: ModuleSnapshot>(
-    dir: &Path,
-    epoch: usize,
-    model: M,
-    optimizer: burn::optim::ModuleOptimizer,
-) -> Result<(M, burn::optim::ModuleOptimizer), TrainError> {
-    let model = load_weights(model, &weights_path(dir, epoch))?;
-    let path = optimizer_path(dir, epoch);
-    let bytes = read_file(&path)?;
-    let optimizer = optimizer
-        .from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
-        .map_err(|e| TrainError::Checkpoint {
-            path,
-            message: format!("{e:?}"),
-        })?;
-    Ok((model, optimizer))
-}
-
-/// Checkpoints a finished epoch: its weights as the best ones when the record says this epoch
-/// is the best, then [`save_checkpoint`].
-pub(crate) fn end_epoch<M: ModuleSnapshot, R: Serialize>(
-    dir: &Path,
-    progress: &CheckpointProgress<R>,
-    model: &M,
-    optimizer: &burn::optim::ModuleOptimizer,
-) -> Result<(), TrainError> {
-    if progress.best_epoch == progress.epochs_done {
-        write_atomically(&dir.join(BEST_WEIGHTS_FILE), &weights_bytes(model)?)?;
-    }
-    save_checkpoint(dir, progress, model, optimizer)
-}
-
-/// Weights and optimizer state first, the progress record last: until the record names an
-/// epoch, a resumed run ignores that epoch's files.
-pub(crate) fn save_checkpoint<M: ModuleSnapshot, R: Serialize>(
-    dir: &Path,
-    progress: &CheckpointProgress<R>,
-    model: &M,
-    optimizer: &burn::optim::ModuleOptimizer,
-) -> Result<(), TrainError> {
-    let epoch = progress.epochs_done;
-    write_atomically(&weights_path(dir, epoch), &weights_bytes(model)?)?;
-    let optimizer_bytes = optimizer.into_bytes().map_err(|e| TrainError::Checkpoint {
-        path: optimizer_path(dir, epoch),
-        message: format!("{e:?}"),
-    })?;
-    write_atomically(&optimizer_path(dir, epoch), &optimizer_bytes)?;
-    write_json(&progress_path(dir), progress)?;
-    // The previous epoch's files are no longer needed once the record points past them.
-    if epoch > 1 {
-        for path in [weights_path(dir, epoch - 1), optimizer_path(dir, epoch - 1)] {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-    Ok(())
-}
-
-/// The model's weights in Burn's own format. Unlike safetensors it keeps each parameter's id,
-/// and the optimizer's state is keyed by those ids: with safetensors, a resumed run would find
-/// no Adam moments for its freshly initialised parameters and silently restart them.
-pub fn weights_bytes<M: ModuleSnapshot>(model: &M) -> Result<Vec<u8>, TrainError> {
-    let mut store = BurnpackStore::from_bytes(None);
-    model
-        .save_into(&mut store)
-        .map_err(|e| TrainError::Tensor(format!("{e:?}")))?;
-    store
-        .get_bytes()
-        .map(|bytes| bytes.to_vec())
-        .map_err(|e| TrainError::Tensor(format!("{e:?}")))
-}
-
-pub fn load_weights<M: ModuleSnapshot>(mut model: M, path: &Path) -> Result<M, TrainError> {
-    let bytes = read_file(path)?;
-    let mut store = BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(bytes)));
-    let result = model
-        .load_from(&mut store)
-        .map_err(|e| TrainError::Weights {
-            path: path.to_path_buf(),
-            message: format!("{e:?}"),
-        })?;
-    check_applied(&result, path)?;
-    Ok(model)
-}
-
-pub fn progress_bar(hidden: bool) -> ProgressBar {
-    if hidden {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(0);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}",
-    ) {
-        bar.set_style(style);
-    }
-    bar
-}
-
-fn read_file(path: &Path) -> Result<Vec<u8>, TrainError> {
-    std::fs::read(path).map_err(|source| TrainError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, TrainError> {
-    serde_json::from_slice(&read_file(path)?).map_err(|e| TrainError::Checkpoint {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
-}
-
-pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), TrainError> {
-    let bytes = serde_json::to_vec_pretty(value).map_err(|e| TrainError::Checkpoint {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    Ok(write_atomically(path, &bytes)?)
 }
