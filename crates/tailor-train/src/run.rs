@@ -20,6 +20,8 @@
 
 use std::path::{Path, PathBuf};
 
+use burn::prelude::Device;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -278,8 +280,8 @@ impl Variant {
     }
 }
 
-pub fn prepare_options(cache_root: &Path, options: &RunOptions) -> PrepareOptions {
-    let mut prepare = PrepareOptions::with_cache_root(cache_root);
+pub fn prepare_options(cache_root: &Path, options: &RunOptions, device: &Device) -> PrepareOptions {
+    let mut prepare = PrepareOptions::with_cache_root(cache_root, device.clone());
     prepare.split = SplitConfig {
         min_requests: options.min_requests,
         seed: options.split_seed,
@@ -294,6 +296,7 @@ pub fn train_run(
     options: &RunOptions,
     resume: bool,
     cache_root: &Path,
+    device: &Device,
     stages: &dyn Stages,
     quiet: bool,
 ) -> Result<(Prepared, TrainingSources), TrainError> {
@@ -318,7 +321,11 @@ pub fn train_run(
             });
         }
     }
-    let prepared = prepare(&options.shop, &prepare_options(cache_root, options), stages)?;
+    let prepared = prepare(
+        &options.shop,
+        &prepare_options(cache_root, options, device),
+        stages,
+    )?;
     let sources = TrainingSources::new(&prepared, options);
     stages.note(&format!(
         "{} items\nrequests: {}\npersonalization: {}\noutfits: {}",
@@ -346,6 +353,7 @@ pub fn train_run(
             &outfits.set,
             &outfits.config,
             &outfits_dir(run_dir, encoder),
+            &prepared.device,
             &bar,
         )?;
         bar.finish_and_clear();
@@ -360,6 +368,7 @@ pub fn train_run(
             &config,
             &run_dir.join(variant.dir_name()),
             true,
+            &prepared.device,
             &bar,
             // Through `suspend`: the line must also reach logs where no bar is drawn.
             &|line| bar.suspend(|| stages.note(line)),
@@ -376,6 +385,7 @@ pub fn train_run(
             &prepared.for_you_data(),
             &for_you_config(options),
             &for_you_dir(run_dir),
+            &prepared.device,
             &bar,
             &|line| bar.suspend(|| stages.note(line)),
         )?;
@@ -419,7 +429,7 @@ pub fn load_variant(
             ),
         });
     }
-    let model = config.model.init(&burn::prelude::Device::flex());
+    let model = config.model.init(&prepared.device);
     let model = load_weights(model, &dir.join(BEST_WEIGHTS_FILE))?;
     Ok((
         model,
@@ -434,12 +444,13 @@ pub fn load_variant(
 pub fn load_run(
     run_dir: &Path,
     cache_root: &Path,
+    device: &Device,
     stages: &dyn Stages,
 ) -> Result<(RunFile, Prepared), TrainError> {
     let run: RunFile = read_json(&run_dir.join(RUN_FILE))?;
     let prepared = prepare(
         &run.options.shop,
-        &prepare_options(cache_root, &run.options),
+        &prepare_options(cache_root, &run.options, device),
         stages,
     )?;
     Ok((run, prepared))
@@ -666,9 +677,10 @@ fn next_item_report(
     if has_for_you(prepared) {
         let data = prepared.for_you_data();
         let config = for_you_config(options);
-        let (model, record) = load_for_you(&data, &config, &for_you_dir(run_dir))?;
+        let (model, record) =
+            load_for_you(&data, &config, &for_you_dir(run_dir), &prepared.device)?;
         let f32_items = model.item_matrix(data.content)?;
-        let device = burn::prelude::Device::flex();
+        let device = prepared.device.clone();
         for (name, stored) in [
             (
                 "for you: the COURIER head (empty request and the history)",
@@ -784,7 +796,7 @@ pub fn export_run(
         }
     }
     writer.add(QUERY_TOWER_FILE, &query_tower_bytes(&model.query)?)?;
-    let device = burn::prelude::Device::flex();
+    let device = prepared.device.clone();
     let items = to_matrix(item_embeddings(
         &model,
         prepared.item_features(encoder),
@@ -804,6 +816,7 @@ pub fn export_run(
                 &outfits.set,
                 &outfits.config,
                 &outfits_dir(run_dir, encoder),
+                &prepared.device,
             )?;
             Some(export_outfits(
                 &mut writer,
@@ -819,7 +832,7 @@ pub fn export_run(
     let for_you = if has_for_you(prepared) {
         let data = prepared.for_you_data();
         let config = for_you_config(options);
-        let (model, _) = load_for_you(&data, &config, &for_you_dir(run_dir))?;
+        let (model, _) = load_for_you(&data, &config, &for_you_dir(run_dir), &prepared.device)?;
         let items = model.item_matrix(data.content)?;
         writer.add(FOR_YOU_TOWER_FILE, &query_tower_bytes(model.query_tower())?)?;
         writer.add(FOR_YOU_ITEMS_FILE, &quant::encode(&items, encoding))?;

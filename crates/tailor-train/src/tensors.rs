@@ -6,6 +6,15 @@ use tailor_core::quant::EmbeddingMatrix;
 
 use crate::error::TrainError;
 
+/// The device a module's parameters live on: where its forward passes run.
+pub fn device_of<M: Module>(module: &M) -> Device {
+    module
+        .devices()
+        .first()
+        .cloned()
+        .unwrap_or_else(Device::flex)
+}
+
 /// A tensor's values as f32, read back on the CPU.
 pub fn to_vec<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TrainError> {
     tensor

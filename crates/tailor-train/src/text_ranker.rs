@@ -27,7 +27,7 @@ use crate::error::TrainError;
 use crate::evaluate::candidate_rank;
 use crate::metrics::RankingMetrics;
 use crate::plots::EpochRecord;
-use crate::tensors::{CatalogTensors, gather_rows, index_tensor, matrix_tensor};
+use crate::tensors::{CatalogTensors, device_of, gather_rows, index_tensor, matrix_tensor};
 
 #[derive(Config, Debug)]
 pub struct TextRankerTrainConfig {
@@ -183,11 +183,13 @@ pub fn train(
     config: &TextRankerTrainConfig,
     checkpoint_dir: &Path,
     resume: bool,
+    device: &Device,
     progress: &ProgressBar,
     log: &dyn Fn(&str),
 ) -> Result<Trained, TrainError> {
     check_data(data, config)?;
-    let device = Device::flex().autodiff();
+    let base = device;
+    let device = base.clone().autodiff();
     device.seed(config.seed);
     let mut model = config.model.init(&device);
     let mut optimizer = AdamWConfig::new()
@@ -291,7 +293,7 @@ pub fn train(
         )?;
     }
     let model = load_weights(
-        config.model.init(&Device::flex()),
+        config.model.init(base),
         &checkpoint_dir.join(BEST_WEIGHTS_FILE),
     )?;
     Ok(Trained {
@@ -308,7 +310,7 @@ pub fn query_ranks(
     queries: &EmbeddingMatrix,
     items: &[usize],
 ) -> Result<Vec<usize>, TrainError> {
-    let device = Device::flex();
+    let device = device_of(model);
     let item_embeddings = item_embeddings(model, &data.item_features, &device);
     let z = model.query.forward(matrix_tensor(queries, &device), None);
     let mut scores = model

@@ -5,6 +5,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
+use burn::prelude::Device;
 use indicatif::ProgressBar;
 use tailor_core::quant::EmbeddingMatrix;
 use tailor_train::for_you::{
@@ -47,7 +48,15 @@ fn train(dir: &Path, log: &dyn Fn(&str)) -> ForYouTraining {
         content: &content,
         target_requests: None,
     };
-    train_for_you(&data, &config(), dir, &ProgressBar::hidden(), log).unwrap()
+    train_for_you(
+        &data,
+        &config(),
+        dir,
+        &Device::flex(),
+        &ProgressBar::hidden(),
+        log,
+    )
+    .unwrap()
 }
 
 /// Epoch, loss and validation NDCG@10 of each record; the loss to 12 significant digits, since
@@ -77,7 +86,13 @@ fn the_head_learns_what_comes_next_and_a_stopped_run_resumes_to_the_same_end() {
         content: &content,
         target_requests: None,
     };
-    let (model, record) = load_for_you(&data, &config(), &temp.path().join("whole")).unwrap();
+    let (model, record) = load_for_you(
+        &data,
+        &config(),
+        &temp.path().join("whole"),
+        &Device::flex(),
+    )
+    .unwrap();
     assert_eq!(record.best_epoch, whole.trained.best_epoch);
     let head = evaluate(&model, &data, &config(), Request::LastItem, Phase::Test).unwrap();
     let popularity = popularity_scores(&split.train, ITEMS);
@@ -100,7 +115,7 @@ fn the_head_learns_what_comes_next_and_a_stopped_run_resumes_to_the_same_end() {
     let partial: serde_json::Value =
         serde_json::from_slice(&std::fs::read(resumed_dir.join("progress.json")).unwrap()).unwrap();
     assert_eq!(partial["epochs_done"], 2);
-    assert!(load_for_you(&data, &config(), &resumed_dir).is_err());
+    assert!(load_for_you(&data, &config(), &resumed_dir, &Device::flex()).is_err());
 
     let said = std::cell::RefCell::new(Vec::new());
     let resumed = train(&resumed_dir, &|line| {

