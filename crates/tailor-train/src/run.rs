@@ -3,7 +3,7 @@
 //! ```text
 //! RUN/run.json                  options and what each part trains from; eval and export
 //!                               rebuild the same data from them
-//! RUN/<variant>/progress.json   per-epoch records and the config (see whisper.rs)
+//! RUN/<variant>/progress.json   per-epoch records and the config (see checkpoint.rs)
 //! RUN/<variant>/epoch-NNN.*     the last checkpoint
 //! RUN/outfits-<encoder>/        Fashion Hash Net's checkpoints (complete the look), one model
 //!                               per query encoder
@@ -1022,10 +1022,10 @@ impl RunOutfits {
             class: data.items.iter().map(|item| item.class).collect(),
             class_text,
         };
-        // Every outfit trains the bundle's model; the evaluation's held-out split is
-        // `tailor outfits`' business.
+        // Every outfit trains the bundle's model; a held-out split is the outfit-ablations
+        // experiment's business.
         let set = OutfitSet::split(&data, names.slots.len(), Some(content), 0);
-        // The settings of `tailor outfits`' content model; a quick run's model only has to
+        // The settings of outfit-ablations' content model; a quick run's model only has to
         // work, not to be good: a quarter of the epochs.
         let config = OutfitTrainConfig::new(
             FashionHashNetConfig::new(set.slots)

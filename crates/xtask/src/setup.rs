@@ -223,7 +223,7 @@ fn pip(apt: &mut Apt) -> Result<()> {
     Ok(())
 }
 
-/// The item images of the visual experiment (`tailor visual`) and the synthetic outfits.
+/// The item images of the visual experiment (`visual-interest`) and the synthetic outfits.
 fn fashion_mnist(apt: &mut Apt) -> Result<()> {
     step("Fashion-MNIST images from Debian");
     let dir = Path::new("/usr/share/datasets/fashion-mnist");

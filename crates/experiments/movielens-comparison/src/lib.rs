@@ -45,6 +45,7 @@ pub use tailor_train::next_item::{
     BprMfConfig, EpochLog, LeaveLastOut, LeaveOneOutMetrics, ModelResult, Phase, bpr_mf,
     popularity_scores, rank_users,
 };
+use tailor_train::progress::progress_bar;
 
 /// The comparison's settings: one for every sequence model, and BPR-MF's epochs.
 #[derive(Config, Debug)]
@@ -227,16 +228,25 @@ impl EvalCheckpoint {
 }
 
 /// Runs every model of the comparison, skipping the parts `checkpoint` already holds; `log`
-/// receives one line per epoch and model.
+/// receives one line per epoch and model, and each training shows a progress bar unless
+/// `quiet`.
 pub fn run_history_eval(
     dataset: &str,
     data: &HistoryData,
     config: &HistoryEvalConfig,
     checkpoint: &EvalCheckpoint,
+    quiet: bool,
     log: &dyn Fn(&str),
 ) -> Result<HistoryEvalReport, TrainError> {
     check(data)?;
     let started = Instant::now();
+    let comparison = Comparison {
+        data,
+        config,
+        checkpoint,
+        quiet,
+        log,
+    };
     let mut models = Vec::new();
 
     models.push(checkpoint.result("popularity", log, || {
@@ -268,7 +278,7 @@ pub fn run_history_eval(
             (load_weights(init(), &tower_path)?, losses)
         }
         _ => {
-            let progress = progress_bar();
+            let progress = progress_bar(quiet);
             let (tower, losses) =
                 pretrain_courier(&sequence, &config.sequence, init(), &progress, log)?;
             progress.finish_and_clear();
@@ -303,7 +313,7 @@ pub fn run_history_eval(
                 side,
                 request: Request::LastItem,
             };
-            train_ranker(key, label, data, config, model, checkpoint, log)
+            train_ranker(&comparison, key, label, model)
         })?);
     }
 
@@ -325,7 +335,7 @@ pub fn run_history_eval(
         let side = ItemSide::Tower(Some(Box::new(tower.clone())));
         text_and_history.push(checkpoint.result(key, log, || {
             let model = SequenceModel { side, request };
-            train_ranker(key, label, data, config, model, checkpoint, log)
+            train_ranker(&comparison, key, label, model)
         })?);
     }
     text_and_history.insert(1, history_only);
@@ -373,28 +383,33 @@ fn summary(result: &ModelResult) -> String {
     )
 }
 
-fn progress_bar() -> ProgressBar {
-    if std::env::var_os("TAILOR_QUIET").is_some() {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(0)
-    }
+/// What every model of one comparison shares.
+struct Comparison<'a> {
+    data: &'a HistoryData,
+    config: &'a HistoryEvalConfig,
+    checkpoint: &'a EvalCheckpoint,
+    quiet: bool,
+    log: &'a dyn Fn(&str),
 }
 
 /// One model of the comparison through the product's sequence trainer, its epochs kept in
 /// `<checkpoint>/<key>/`, and its result on validation and test.
 fn train_ranker(
+    comparison: &Comparison<'_>,
     key: &str,
     label: &str,
-    data: &HistoryData,
-    config: &HistoryEvalConfig,
     model: SequenceModel,
-    checkpoint: &EvalCheckpoint,
-    log: &dyn Fn(&str),
 ) -> Result<ModelResult, TrainError> {
+    let Comparison {
+        data,
+        config,
+        checkpoint,
+        quiet,
+        log,
+    } = *comparison;
     let started = Instant::now();
     let sequence = data.sequence();
-    let progress = progress_bar();
+    let progress = progress_bar(quiet);
     let request = model.request;
     let trained = train_sequence_ranker(
         &sequence,

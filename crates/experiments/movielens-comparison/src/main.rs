@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use clap::{Parser, ValueEnum};
+use clap::Parser;
+use indicatif::ProgressBar;
 use movielens_comparison::{
     EvalCheckpoint, HistoryData, HistoryEvalConfig, HistoryEvalReport, ModelResult,
     run_history_eval,
@@ -17,22 +18,15 @@ use tailor_data::{MovieLensVariant, PackageCache};
 use tailor_train::for_you::SequenceConfig;
 use tailor_train::plots::{plot_bars, plot_epoch_series};
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Variant {
-    #[value(name = "ml-100k")]
-    Ml100k,
-    #[value(name = "ml-1m")]
-    Ml1m,
-}
-
 /// The personalization comparison on MovieLens histories: COURIER-pretrained item tower against
 /// frozen content, ids, BPR-MF and popularity, plus text request and history. Resumes from
 /// JSON.checkpoints.
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
-    #[arg(long, value_enum)]
-    variant: Variant,
+    /// ml-100k or ml-1m.
+    #[arg(long)]
+    variant: MovieLensVariant,
     /// Where the JSON report goes.
     #[arg(long)]
     json: PathBuf,
@@ -68,10 +62,7 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let cache = cli.cache.unwrap_or_else(PackageCache::default_root);
     eval_history(&HistoryEvalArgs {
-        variant: match cli.variant {
-            Variant::Ml100k => MovieLensVariant::Ml100k,
-            Variant::Ml1m => MovieLensVariant::Ml1m,
-        },
+        variant: cli.variant,
         json: &cli.json,
         plots: cli.plots.as_deref(),
         cache: &cache,
@@ -87,13 +78,13 @@ fn main() -> Result<()> {
 
 fn eval_history(args: &HistoryEvalArgs) -> Result<()> {
     let progress = if args.quiet {
-        indicatif::ProgressBar::hidden()
+        ProgressBar::hidden()
     } else {
         eprintln!(
             "reading {} and embedding its movies with MiniLM",
             args.variant.name()
         );
-        indicatif::ProgressBar::new(0)
+        ProgressBar::new(0)
     };
     let (set, data) = HistoryData::movielens(
         args.variant,
@@ -131,6 +122,7 @@ fn eval_history(args: &HistoryEvalArgs) -> Result<()> {
         &data,
         &args.config,
         &checkpoint,
+        args.quiet,
         &|line| eprintln!("{line}"),
     )?;
     print_tables(&report);

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use burn::prelude::Device;
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use movielens_comparison::{EvalCheckpoint, HistoryData, HistoryEvalConfig};
 use outfit_ablations::{
     OutfitEvalConfig, OutfitEvalReport, class_name_embeddings, fashion_outfit_set, outfit_set,
@@ -24,14 +24,6 @@ use tailor_data::{
 };
 use tailor_train::embed::SentenceEncoder;
 use tailor_train::for_you::SequenceConfig;
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Variant {
-    #[value(name = "ml-100k")]
-    Ml100k,
-    #[value(name = "ml-1m")]
-    Ml1m,
-}
 
 /// Fashion Hash Net's outfit evaluation: relaxed and binary codes against BPR-MF over outfits,
 /// a float-embedding model and the one-term ablations, on SYNTHETIC outfits over Fashion-MNIST
@@ -53,8 +45,8 @@ struct Cli {
     #[arg(long, conflicts_with = "movielens")]
     outfits_csv: Option<PathBuf>,
     /// ml-100k or ml-1m: single-item "outfits" from real histories.
-    #[arg(long, value_enum)]
-    movielens: Option<Variant>,
+    #[arg(long)]
+    movielens: Option<MovieLensVariant>,
     #[arg(long, default_value_t = 40)]
     epochs: usize,
     #[arg(long, default_value_t = 128)]
@@ -84,10 +76,7 @@ fn main() -> Result<()> {
         quick: cli.quick,
         shop: cli.shop,
         outfits_csv: cli.outfits_csv,
-        movielens: cli.movielens.map(|variant| match variant {
-            Variant::Ml100k => MovieLensVariant::Ml100k,
-            Variant::Ml1m => MovieLensVariant::Ml1m,
-        }),
+        movielens: cli.movielens,
         config: OutfitEvalConfig::new()
             .with_epochs(cli.epochs)
             .with_bits(cli.bits)
