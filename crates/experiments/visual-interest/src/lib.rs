@@ -45,6 +45,7 @@ use burn::nn::loss::{BinaryCrossEntropyLossConfig, CrossEntropyLossConfig};
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
+use indicatif::ProgressBar;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -231,19 +232,24 @@ pub const UNTRAINED: &str = "class + untrained image features (control)";
 pub const ORACLE: &str = "class + true trait match (oracle, upper reference)";
 
 /// Generates the world, pretrains both towers and evaluates the click model on each feature
-/// set. `images` must hold at least `items_per_class` training images of every class.
+/// set, advancing `progress` by one per pretraining epoch and per click model. `images` must
+/// hold at least `items_per_class` training images of every class.
 pub fn run_visual_experiment(
     config: &VisualConfig,
     images: &FashionMnist,
+    progress: &ProgressBar,
 ) -> Result<VisualReport, TrainError> {
     let started = Instant::now();
+    // The click models: class only, the three feature sets, the oracle.
+    progress.set_length((config.classification_epochs + config.courier_epochs + 5) as u64);
     let world = generate_world(config, &images.train)?;
     let catalog = catalog_pixels(&world, &images.train);
 
     let classification_started = Instant::now();
     let (labelled_pixels, labels) = classification_sample(config, &images.train);
+    progress.set_message("classification pretraining");
     let (classifier_tower, classification_losses) =
-        pretrain_classification(config, &labelled_pixels, &labels)?;
+        pretrain_classification(config, &labelled_pixels, &labels, progress)?;
     let test_accuracy = classifier_accuracy(config, &classifier_tower, &images.test)?;
     let classification = ClassificationReport {
         epoch_losses: classification_losses,
@@ -253,7 +259,9 @@ pub fn run_visual_experiment(
 
     let courier_started = Instant::now();
     let examples = courier_examples(config, &world);
-    let (courier_tower, courier_losses) = pretrain_courier(config, &catalog, &world, &examples)?;
+    progress.set_message("COURIER pretraining");
+    let (courier_tower, courier_losses) =
+        pretrain_courier(config, &catalog, &world, &examples, progress)?;
     let courier = CourierReport {
         epoch_losses: courier_losses,
         chance_loss: (config.batch_size as f64).ln(),
@@ -272,6 +280,7 @@ pub fn run_visual_experiment(
         (COURIER, tower_features(&courier_tower, &catalog)?),
         (UNTRAINED, tower_features(&untrained, &catalog)?),
     ];
+    progress.set_message("click models");
     let mut click = vec![evaluate_click_model(
         config,
         &world,
@@ -280,11 +289,13 @@ pub fn run_visual_experiment(
         None,
         false,
     )?];
+    progress.inc(1);
     for (name, features) in &feature_sets {
         let mut row =
             evaluate_click_model(config, &world, &candidates, name, Some(features), false)?;
         row.trait_probe = Some(trait_probe(config, &world, features)?);
         click.push(row);
+        progress.inc(1);
     }
     click.push(evaluate_click_model(
         config,
@@ -294,6 +305,7 @@ pub fn run_visual_experiment(
         None,
         true,
     )?);
+    progress.inc(1);
 
     Ok(VisualReport {
         synthetic: true,
@@ -534,6 +546,7 @@ fn pretrain_classification(
     config: &VisualConfig,
     catalog: &[f32],
     classes: &[usize],
+    progress: &ProgressBar,
 ) -> Result<(Classifier, Vec<f64>), TrainError> {
     let device = Device::flex().autodiff();
     device.seed(config.seed);
@@ -557,6 +570,7 @@ fn pretrain_classification(
             model = optimizer.step(config.learning_rate, model, grads);
         }
         losses.push(total / batches.len().max(1) as f64);
+        progress.inc(1);
     }
     Ok((model.valid(), losses))
 }
@@ -605,6 +619,7 @@ fn pretrain_courier(
     catalog: &[f32],
     world: &VisualWorld,
     examples: &[(usize, usize)],
+    progress: &ProgressBar,
 ) -> Result<(ImageTower, Vec<f64>), TrainError> {
     let device = Device::flex().autodiff();
     device.seed(config.seed);
@@ -661,6 +676,7 @@ fn pretrain_courier(
             tower = optimizer.step(config.learning_rate, tower, grads);
         }
         losses.push(total / batches.len().max(1) as f64);
+        progress.inc(1);
     }
     Ok((tower.valid(), losses))
 }

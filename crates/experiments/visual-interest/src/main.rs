@@ -55,7 +55,9 @@ fn visual(out: &Path, quick: bool, seed: u64) -> Result<()> {
         config.items_per_class * tailor_data::FASHION_MNIST_CLASSES.len(),
         config.shoppers
     );
-    let report = run_visual_experiment(&config, &images)?;
+    let progress = tailor_train::progress::progress_bar(false);
+    let report = run_visual_experiment(&config, &images, &progress)?;
+    progress.finish_and_clear();
     fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let path = out.join(VISUAL_REPORT_FILE);
     let json = serde_json::to_string_pretty(&report).context("cannot serialize the report")?;
