@@ -87,7 +87,8 @@ enum Command {
         /// Items with at least this many requests hold one out for test and one for validation.
         #[arg(long, default_value_t = 10)]
         min_requests: usize,
-        /// A quick outfit model (small synthetic set, fewer epochs), for tests.
+        /// Quick training for tests: a quarter of the outfit epochs, a shorter "for you" head. The
+        /// data is the shop's own either way.
         #[arg(long)]
         quick: bool,
         /// Continue a run that was stopped; finished epochs are kept.
