@@ -64,21 +64,11 @@ pub fn restore_checkpoint<R: DeserializeOwned>(
         return Ok(None);
     }
     if !resume {
-        return Err(TrainError::Checkpoint {
-            path,
-            message: "a run is already there; pass --resume to continue it, or choose another \
-                      output folder"
-                .into(),
-        });
+        return Err(TrainError::RunExists { path });
     }
     let saved: CheckpointProgress<R> = read_json(&path)?;
     if &saved.config != config_json {
-        return Err(TrainError::Checkpoint {
-            path,
-            message: "it was made with a different training config; \
-                      resume with the same options or start a new run"
-                .into(),
-        });
+        return Err(TrainError::OtherTraining { path });
     }
     Ok(Some(saved))
 }

@@ -55,10 +55,33 @@ pub enum TrainError {
     Quant(#[from] tailor_core::QuantError),
     #[error(transparent)]
     Core(#[from] tailor_core::CoreError),
-    #[error("checkpoint {path}: {message}")]
-    Checkpoint { path: PathBuf, message: String },
+    /// Training into a folder that already holds a run, without `--resume`.
+    #[error(
+        "{path}: a run is already there; pass --resume to continue it, or choose another output \
+         folder"
+    )]
+    RunExists { path: PathBuf },
+    /// Resuming a folder that holds another training: other options, config or data.
+    #[error(
+        "{path}: it holds a training with other options or data; resume with the same ones, or \
+         start in another folder"
+    )]
+    OtherTraining { path: PathBuf },
+    /// Loading a model whose training has not finished.
+    #[error(
+        "{path}: training stopped after epoch {epochs_done} of {epochs}; run `tailor train \
+         --resume` first"
+    )]
+    Unfinished {
+        path: PathBuf,
+        epochs_done: usize,
+        epochs: usize,
+    },
     #[error("invalid training setup: {message}")]
     Config { message: String },
+    /// The training pairs' sampling weights are unusable (none positive, or not finite).
+    #[error("cannot sample training pairs: {0}")]
+    PairWeights(#[from] rand::distr::weighted::Error),
     #[error(transparent)]
     Bundle(#[from] tailor_core::BundleError),
     #[error("cannot serialize {what}: {source}")]

@@ -20,29 +20,27 @@
 //! only) and with a text request per target.
 
 use std::path::Path;
-use std::time::Instant;
 
 use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig};
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::AdamConfig;
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use indicatif::ProgressBar;
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use tailor_core::bundle::write_atomically;
 use tailor_core::quant::EmbeddingMatrix;
 use tailor_model::intention::{History, info_nce, reconstruct, same_item_mask};
 use tailor_model::text_ranker::{ItemTower, QueryTower, TextRankerConfig};
 
 use crate::checkpoint::{
-    BEST_WEIGHTS_FILE, CheckpointProgress, end_epoch, load_checkpoint, load_weights, progress_path,
-    read_json, restore_checkpoint, weights_bytes, write_json,
+    BEST_WEIGHTS_FILE, CheckpointProgress, load_weights, progress_path, read_json,
 };
 use crate::error::TrainError;
 use crate::evaluate::to_matrix;
+use crate::learner::{
+    Checkpoints, EpochSummary, Schedule, TrainOutput, TrainStep, ValidStep, epoch_rng, fit,
+};
 use crate::next_item::{EpochLog, LeaveLastOut, LeaveOneOutMetrics, Phase, masked_rank};
 use crate::tensors::{CatalogTensors, index_tensor, matrix_tensor, normalize_rows};
 
@@ -300,15 +298,28 @@ fn epoch_examples(
     salt: u64,
     epoch: usize,
 ) -> Vec<(u32, u32)> {
-    let mut rng = ChaCha8Rng::seed_from_u64(
-        config.seed ^ salt ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-    );
+    let mut rng = epoch_rng(config.seed ^ salt, epoch);
     let mut examples = all.to_vec();
     examples.shuffle(&mut rng);
     if config.examples_per_epoch > 0 {
         examples.truncate(config.examples_per_epoch);
     }
     examples
+}
+
+/// An epoch's examples in batches.
+fn epoch_batches(
+    all: &[(u32, u32)],
+    config: &SequenceConfig,
+    salt: u64,
+    epoch: usize,
+) -> std::vec::IntoIter<Vec<(u32, u32)>> {
+    let examples = epoch_examples(all, config, salt, epoch);
+    let batches: Vec<Vec<(u32, u32)>> = examples
+        .chunks(config.batch_size.max(1))
+        .map(<[_]>::to_vec)
+        .collect();
+    batches.into_iter()
 }
 
 fn batch_rows<'a>(
@@ -335,12 +346,14 @@ fn steps(examples: usize, config: &SequenceConfig) -> usize {
     drawn.div_ceil(config.batch_size.max(1))
 }
 
-/// COURIER pretraining of the content tower: reconstruct each next item from its history.
+/// COURIER pretraining of the content tower: reconstruct each next item from its history,
+/// checkpointed in `dir` after each epoch (a folder holding the same pretraining continues it).
 /// Returns the tower and the mean InfoNCE of each epoch.
 pub fn pretrain_courier(
     data: &SequenceData<'_>,
     config: &SequenceConfig,
-    mut tower: ItemTower,
+    tower: ItemTower,
+    dir: &Path,
     progress: &ProgressBar,
     log: &dyn Fn(&str),
 ) -> Result<(ItemTower, Vec<f64>), TrainError> {
@@ -350,41 +363,93 @@ pub fn pretrain_courier(
         .first()
         .cloned()
         .unwrap_or_else(|| Device::flex().autodiff());
-    let catalog = CatalogTensors::new(data.content, &device);
-    let mut optimizer = AdamConfig::new().init();
-    let all = training_examples(data.split);
-    progress.set_length((steps(all.len(), config) * config.pretrain_epochs) as u64);
-    let mut losses = Vec::new();
-    for epoch in 1..=config.pretrain_epochs {
-        let examples = epoch_examples(&all, config, 0xC0, epoch);
-        let (mut total, mut steps) = (0.0, 0u32);
-        for batch in examples.chunks(config.batch_size.max(1)) {
-            let (rows, targets) = batch_rows(data.split, batch, config.max_history);
-            let items =
-                normalize_rows(tower.forward(catalog.features.clone(), catalog.ids.clone()));
-            let longest = rows.iter().map(|r| r.len()).max().unwrap_or(1);
-            let history = History::gather(items.clone(), &rows, longest);
-            let target_vectors = items.select(0, index_tensor(&targets, &device));
-            let r = reconstruct(target_vectors.clone(), &history, config.temperature).vectors;
-            let loss = info_nce(
-                r,
-                target_vectors,
-                same_item_mask(&targets, &device),
-                config.temperature,
-            );
-            total += f64::from(loss.clone().into_scalar::<f32>());
-            steps += 1;
-            let grads = GradientsParams::from_grads(loss.backward(), &tower);
-            tower = optimizer.step(config.learning_rate, tower, grads);
-            progress.inc(1);
-        }
-        let mean = total / f64::from(steps.max(1));
-        log(&format!(
-            "COURIER pretraining epoch {epoch}: InfoNCE {mean:.4}"
-        ));
-        losses.push(mean);
+    let steps = PretrainSteps {
+        data: *data,
+        config,
+        catalog: CatalogTensors::new(data.content, &device),
+        examples: training_examples(data.split),
+    };
+    let identity = serde_json::json!({ "config": config, "items": data.items() });
+    let fitted = fit(
+        &steps,
+        tower,
+        AdamConfig::new().init(),
+        &Schedule {
+            epochs: config.pretrain_epochs,
+            learning_rate: config.learning_rate,
+            patience: None,
+        },
+        &Checkpoints {
+            dir,
+            identity,
+            resume: true,
+        },
+        progress,
+        log,
+    )?;
+    Ok((fitted.model, fitted.records))
+}
+
+/// COURIER pretraining's part of the training loop: InfoNCE between each next item and its
+/// reconstruction from the history, no validation.
+struct PretrainSteps<'a> {
+    data: SequenceData<'a>,
+    config: &'a SequenceConfig,
+    catalog: CatalogTensors,
+    examples: Vec<(u32, u32)>,
+}
+
+impl TrainStep for PretrainSteps<'_> {
+    type Model = ItemTower;
+    type Batch = Vec<(u32, u32)>;
+
+    fn steps_per_epoch(&self) -> usize {
+        steps(self.examples.len(), self.config)
     }
-    Ok((tower, losses))
+
+    fn batches(&self, epoch: usize) -> impl Iterator<Item = Vec<(u32, u32)>> {
+        epoch_batches(&self.examples, self.config, 0xC0, epoch)
+    }
+
+    fn step(&self, tower: &ItemTower, batch: Vec<(u32, u32)>) -> TrainOutput {
+        let (rows, targets) = batch_rows(self.data.split, &batch, self.config.max_history);
+        let device = &self.catalog.device;
+        let items =
+            normalize_rows(tower.forward(self.catalog.features.clone(), self.catalog.ids.clone()));
+        let longest = rows.iter().map(|r| r.len()).max().unwrap_or(1);
+        let history = History::gather(items.clone(), &rows, longest);
+        let target_vectors = items.select(0, index_tensor(&targets, device));
+        let r = reconstruct(target_vectors.clone(), &history, self.config.temperature).vectors;
+        let loss = info_nce(
+            r,
+            target_vectors,
+            same_item_mask(&targets, device),
+            self.config.temperature,
+        );
+        TrainOutput::new(tower, loss, Vec::new())
+    }
+}
+
+impl ValidStep for PretrainSteps<'_> {
+    type Valid = ();
+    /// The epoch's mean InfoNCE.
+    type Record = f64;
+
+    fn validate(&self, _tower: &ItemTower) -> Result<(), TrainError> {
+        Ok(())
+    }
+
+    fn describe(&self, epoch: &EpochSummary, _valid: &()) -> String {
+        format!(
+            "COURIER pretraining epoch {}: InfoNCE {:.4}",
+            epoch.epoch,
+            epoch.loss()
+        )
+    }
+
+    fn record(&self, epoch: &EpochSummary, _valid: ()) -> f64 {
+        epoch.loss()
+    }
 }
 
 /// A trained sequence ranker: the weights of its best epoch, and every epoch's record.
@@ -419,82 +484,29 @@ pub fn train_sequence_ranker(
         "items": data.items(),
     });
     let shape = side.shape();
-    let mut model = init_ranker(data, config, side, request, &device);
-    let mut optimizer = AdamConfig::new().init();
-    let mut epochs: Vec<EpochLog> = Vec::new();
-    let mut best_epoch = 0;
-    if let Some(saved) = restore_checkpoint::<EpochLog>(checkpoint_dir, &identity, true)?
-        && saved.epochs_done > 0
-    {
-        (model, optimizer) = load_checkpoint(checkpoint_dir, saved.epochs_done, model, optimizer)?;
-        epochs = saved.records;
-        best_epoch = saved.best_epoch;
-    }
-    let catalog = CatalogTensors::new(data.content, &device);
-    let target_requests = data.target_requests.map(|m| matrix_tensor(m, &device));
-    let all = training_examples(data.split);
-    let steps_per_epoch = steps(all.len(), config);
-    progress.set_length((steps_per_epoch * config.epochs) as u64);
-    progress.set_position((steps_per_epoch * epochs.len()) as u64);
-    progress.reset_eta();
-    while epochs.len() < config.epochs && !stopped(&epochs, best_epoch, config) {
-        let epoch = epochs.len() + 1;
-        let started = Instant::now();
-        let examples = epoch_examples(&all, config, 0x5EC, epoch);
-        let (mut total, mut steps) = (0.0, 0u32);
-        for batch in examples.chunks(config.batch_size.max(1)) {
-            let (rows, targets) = batch_rows(data.split, batch, config.max_history);
-            let items = model.item_embeddings(&catalog);
-            let z = model.request_vectors(
-                items.clone(),
-                &rows,
-                &targets,
-                (request, target_requests.as_ref()),
-                config.max_history,
-            );
-            let logits = z.matmul(items.transpose());
-            let loss = log_softmax(logits, 1)
-                .gather(1, index_tensor(&targets, &device).unsqueeze_dim(1))
-                .neg()
-                .mean();
-            total += f64::from(loss.clone().into_scalar::<f32>());
-            steps += 1;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(config.learning_rate, model, grads);
-            progress.inc(1);
-        }
-        let valid = evaluate(&model.valid(), data, config, request, Phase::Valid)?;
-        let train_loss = total / f64::from(steps.max(1));
-        log(&format!(
-            "epoch {epoch}: loss {train_loss:.4}  valid NDCG@10 {:.4}  HR@10 {:.4}",
-            valid.ndcg_at_10, valid.hr_at_10
-        ));
-        let best_ndcg = best_epoch
-            .checked_sub(1)
-            .and_then(|i| epochs.get(i))
-            .map_or(f64::NEG_INFINITY, |e| e.valid_ndcg_at_10);
-        epochs.push(EpochLog {
-            epoch,
-            train_loss,
-            valid_ndcg_at_10: valid.ndcg_at_10,
-            seconds: started.elapsed().as_secs_f64(),
-        });
-        if valid.ndcg_at_10 > best_ndcg {
-            best_epoch = epoch;
-        }
-        end_epoch(
-            checkpoint_dir,
-            &CheckpointProgress {
-                config: identity.clone(),
-                epochs_done: epoch,
-                records: epochs.clone(),
-                best_epoch,
-            },
-            &model,
-            &optimizer,
-        )?;
-    }
-    if best_epoch == 0 {
+    let model = init_ranker(data, config, side, request, &device);
+    let steps = SequenceSteps {
+        data: *data,
+        config,
+        request,
+        catalog: CatalogTensors::new(data.content, &device),
+        target_requests: data.target_requests.map(|m| matrix_tensor(m, &device)),
+        examples: training_examples(data.split),
+    };
+    let fitted = fit(
+        &steps,
+        model,
+        AdamConfig::new().init(),
+        &config.schedule(),
+        &Checkpoints {
+            dir: checkpoint_dir,
+            identity,
+            resume: true,
+        },
+        progress,
+        log,
+    )?;
+    if fitted.best_epoch == 0 {
         return Err(TrainError::Config {
             message: "training needs at least one epoch".into(),
         });
@@ -505,14 +517,97 @@ pub fn train_sequence_ranker(
     )?;
     Ok(TrainedSequence {
         model,
-        epochs,
-        best_epoch,
+        epochs: fitted.records,
+        best_epoch: fitted.best_epoch,
     })
 }
 
-/// Whether early stopping has ended a training: `patience` epochs since the best one.
-fn stopped(epochs: &[EpochLog], best_epoch: usize, config: &SequenceConfig) -> bool {
-    best_epoch > 0 && epochs.len() - best_epoch >= config.patience
+/// The sequence ranker's part of the training loop: softmax over the whole catalog for each
+/// next item, and validation NDCG@10 to pick the epoch and stop early.
+struct SequenceSteps<'a> {
+    data: SequenceData<'a>,
+    config: &'a SequenceConfig,
+    request: Request,
+    catalog: CatalogTensors,
+    target_requests: Option<Tensor<2>>,
+    examples: Vec<(u32, u32)>,
+}
+
+impl TrainStep for SequenceSteps<'_> {
+    type Model = SequenceRanker;
+    type Batch = Vec<(u32, u32)>;
+
+    fn steps_per_epoch(&self) -> usize {
+        steps(self.examples.len(), self.config)
+    }
+
+    fn batches(&self, epoch: usize) -> impl Iterator<Item = Vec<(u32, u32)>> {
+        epoch_batches(&self.examples, self.config, 0x5EC, epoch)
+    }
+
+    fn step(&self, model: &SequenceRanker, batch: Vec<(u32, u32)>) -> TrainOutput {
+        let (rows, targets) = batch_rows(self.data.split, &batch, self.config.max_history);
+        let items = model.item_embeddings(&self.catalog);
+        let z = model.request_vectors(
+            items.clone(),
+            &rows,
+            &targets,
+            (self.request, self.target_requests.as_ref()),
+            self.config.max_history,
+        );
+        let logits = z.matmul(items.transpose());
+        let loss = log_softmax(logits, 1)
+            .gather(
+                1,
+                index_tensor(&targets, &self.catalog.device).unsqueeze_dim(1),
+            )
+            .neg()
+            .mean();
+        TrainOutput::new(model, loss, Vec::new())
+    }
+}
+
+impl ValidStep for SequenceSteps<'_> {
+    type Valid = LeaveOneOutMetrics;
+    type Record = EpochLog;
+
+    fn validate(&self, model: &SequenceRanker) -> Result<LeaveOneOutMetrics, TrainError> {
+        evaluate(model, &self.data, self.config, self.request, Phase::Valid)
+    }
+
+    fn describe(&self, epoch: &EpochSummary, valid: &LeaveOneOutMetrics) -> String {
+        format!(
+            "epoch {}: loss {:.4}  valid NDCG@10 {:.4}  HR@10 {:.4}",
+            epoch.epoch,
+            epoch.loss(),
+            valid.ndcg_at_10,
+            valid.hr_at_10
+        )
+    }
+
+    fn record(&self, epoch: &EpochSummary, valid: LeaveOneOutMetrics) -> EpochLog {
+        EpochLog {
+            epoch: epoch.epoch,
+            train_loss: epoch.loss(),
+            valid_ndcg_at_10: valid.ndcg_at_10,
+            seconds: epoch.seconds,
+        }
+    }
+
+    fn score(&self, record: &EpochLog) -> Option<f64> {
+        Some(record.valid_ndcg_at_10)
+    }
+}
+
+impl SequenceConfig {
+    /// The ranker's epochs, learning rate and early stopping.
+    fn schedule(&self) -> Schedule {
+        Schedule {
+            epochs: self.epochs,
+            learning_rate: self.learning_rate,
+            patience: Some(self.patience),
+        }
+    }
 }
 
 fn init_ranker(
@@ -612,9 +707,8 @@ pub struct ForYouTraining {
     pub pretraining_loss: Vec<f64>,
 }
 
-/// Where a "for you" folder keeps COURIER pretraining: its tower and its record.
+/// Where a "for you" folder keeps COURIER pretraining's checkpoints.
 const PRETRAINING_DIR: &str = "pretraining";
-const PRETRAINED_FILE: &str = "tower.bpk";
 
 /// Trains the "for you" head in `dir`, or continues or loads what `dir` holds of the same
 /// training (the run folder's own check refuses a run started without `--resume`).
@@ -626,44 +720,16 @@ pub fn train_for_you(
     progress: &ProgressBar,
     log: &dyn Fn(&str),
 ) -> Result<ForYouTraining, TrainError> {
-    let base = device;
-    let device = base.clone().autodiff();
-    device.seed(config.seed);
-    let pretraining_dir = dir.join(PRETRAINING_DIR);
-    let tower_path = pretraining_dir.join(PRETRAINED_FILE);
-    let config_json = serde_json::to_value(config).map_err(|source| TrainError::Serialize {
-        what: "the training config",
-        source,
-    })?;
-    let saved = restore_checkpoint::<f64>(&pretraining_dir, &config_json, true)?
-        .filter(|_| tower_path.exists());
-    let (tower, pretraining_loss) = match saved {
-        Some(saved) => (
-            load_weights(init_tower(data, config, &device), &tower_path)?,
-            saved.records,
-        ),
-        None => {
-            let (tower, losses) = pretrain_courier(
-                data,
-                config,
-                init_tower(data, config, &device),
-                progress,
-                log,
-            )?;
-            // The weights first: the record is what says the pretraining is done.
-            write_atomically(&tower_path, &weights_bytes(&tower)?)?;
-            write_json(
-                &progress_path(&pretraining_dir),
-                &CheckpointProgress {
-                    config: config_json,
-                    epochs_done: config.pretrain_epochs,
-                    records: losses.clone(),
-                    best_epoch: 0,
-                },
-            )?;
-            (tower, losses)
-        }
-    };
+    let autodiff = device.clone().autodiff();
+    autodiff.seed(config.seed);
+    let (tower, pretraining_loss) = pretrain_courier(
+        data,
+        config,
+        init_tower(data, config, &autodiff),
+        &dir.join(PRETRAINING_DIR),
+        progress,
+        log,
+    )?;
     let trained = train_sequence_ranker(
         data,
         config,
@@ -672,7 +738,7 @@ pub fn train_for_you(
             request: Request::LastItem,
         },
         dir,
-        base,
+        device,
         progress,
         log,
     )?;
@@ -699,17 +765,21 @@ pub fn load_for_you(
     device: &Device,
 ) -> Result<(SequenceRanker, ForYouRecord), TrainError> {
     let progress: CheckpointProgress<EpochLog> = read_json(&progress_path(dir))?;
-    let pretraining: CheckpointProgress<f64> =
-        read_json(&progress_path(&dir.join(PRETRAINING_DIR)))?;
-    let finished = progress.epochs_done >= config.epochs
-        || stopped(&progress.records, progress.best_epoch, config);
-    if !finished {
-        return Err(TrainError::Checkpoint {
+    // No record when the config asks for no pretraining epochs.
+    let pretraining_record = progress_path(&dir.join(PRETRAINING_DIR));
+    let pretraining_loss = if pretraining_record.exists() {
+        read_json::<CheckpointProgress<f64>>(&pretraining_record)?.records
+    } else {
+        Vec::new()
+    };
+    if !config
+        .schedule()
+        .finished(progress.epochs_done, progress.best_epoch)
+    {
+        return Err(TrainError::Unfinished {
             path: dir.to_path_buf(),
-            message: format!(
-                "training stopped after epoch {} of {}; run `tailor train --resume` first",
-                progress.epochs_done, config.epochs
-            ),
+            epochs_done: progress.epochs_done,
+            epochs: config.epochs,
         });
     }
     let model = init_ranker(
@@ -722,7 +792,7 @@ pub fn load_for_you(
     let record = ForYouRecord {
         best_epoch: progress.best_epoch,
         epochs: progress.records,
-        pretraining_loss: pretraining.records,
+        pretraining_loss,
     };
     Ok((load_weights(model, &dir.join(BEST_WEIGHTS_FILE))?, record))
 }

@@ -13,6 +13,7 @@ mod encoder;
 mod error;
 pub mod evaluate;
 pub mod for_you;
+pub mod learner;
 pub mod metrics;
 pub mod next_item;
 pub mod outfits;

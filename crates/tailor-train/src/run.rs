@@ -304,21 +304,10 @@ pub fn train_run(
     if run_file.exists() {
         let saved: RunFile = read_json(&run_file)?;
         if !resume {
-            return Err(TrainError::Checkpoint {
-                path: run_file,
-                message: "a run is already there; pass --resume to continue it, or choose \
-                          another output folder"
-                    .into(),
-            });
+            return Err(TrainError::RunExists { path: run_file });
         }
         if &saved.options != options {
-            return Err(TrainError::Checkpoint {
-                path: run_file,
-                message: format!(
-                    "it was started with other options ({:?}); resume with the same ones",
-                    saved.options
-                ),
-            });
+            return Err(TrainError::OtherTraining { path: run_file });
         }
     }
     let prepared = prepare(
@@ -355,6 +344,7 @@ pub fn train_run(
             &outfits_dir(run_dir, encoder),
             &prepared.device,
             &bar,
+            &|line| bar.suspend(|| stages.note(line)),
         )?;
         bar.finish_and_clear();
     }
@@ -421,12 +411,10 @@ pub fn load_variant(
     let progress = read_progress(&dir)?;
     let config = variant.config(prepared, options);
     if progress.epochs_done < config.epochs {
-        return Err(TrainError::Checkpoint {
+        return Err(TrainError::Unfinished {
             path: dir,
-            message: format!(
-                "training stopped after epoch {} of {}; run `tailor train --resume` first",
-                progress.epochs_done, config.epochs
-            ),
+            epochs_done: progress.epochs_done,
+            epochs: config.epochs,
         });
     }
     let model = config.model.init(&prepared.device);

@@ -1,30 +1,27 @@
 //! Training the text ranker (WhisperLite's method) on precomputed, frozen text embeddings.
 //!
-//! Every epoch ends with a checkpoint (see [`crate::checkpoint`]), so a run killed at any point
-//! resumes from its last finished epoch. Randomness
-//! comes from generators seeded by (seed, epoch), never from a generator carried across epochs,
-//! which is what makes a resumed run equal to one that was never interrupted.
+//! It runs on the shared loop, [`crate::learner::fit`]: every epoch ends with a checkpoint, so a
+//! run killed at any point resumes from its last finished epoch, exactly.
 
 use std::path::Path;
-use std::time::Instant;
 
-use burn::optim::{AdamWConfig, GradientsParams};
+use burn::optim::AdamWConfig;
 use burn::prelude::*;
 use indicatif::ProgressBar;
+use rand::Rng;
 use rand::distr::{Distribution, weighted::WeightedIndex};
-use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tailor_core::quant::EmbeddingMatrix;
 use tailor_model::History;
 use tailor_model::intention::same_item_mask;
 use tailor_model::text_ranker::{TextRanker, TextRankerConfig, TextRankerLossConfig};
 
-use crate::checkpoint::{
-    BEST_WEIGHTS_FILE, CheckpointProgress, end_epoch, load_checkpoint, load_weights,
-    restore_checkpoint,
-};
+use crate::checkpoint::{BEST_WEIGHTS_FILE, CheckpointProgress, load_weights};
 use crate::error::TrainError;
 use crate::evaluate::candidate_rank;
+use crate::learner::{
+    Checkpoints, EpochSummary, Schedule, TrainOutput, TrainStep, ValidStep, epoch_rng, fit,
+};
 use crate::metrics::RankingMetrics;
 use crate::plots::EpochRecord;
 use crate::tensors::{CatalogTensors, device_of, gather_rows, index_tensor, matrix_tensor};
@@ -175,9 +172,8 @@ pub struct Trained {
 }
 
 /// Trains, checkpointing into `checkpoint_dir` after each epoch and giving `log` one line per
-/// epoch. With `resume`, a run whose
-/// checkpoint folder holds finished epochs continues after the last one; the config must be the
-/// one the checkpoint was made with.
+/// epoch. With `resume`, a run whose checkpoint folder holds finished epochs continues after the
+/// last one; the config must be the one the checkpoint was made with.
 pub fn train(
     data: &RankingData,
     config: &TextRankerTrainConfig,
@@ -191,41 +187,72 @@ pub fn train(
     let base = device;
     let device = base.clone().autodiff();
     device.seed(config.seed);
-    let mut model = config.model.init(&device);
-    let mut optimizer = AdamWConfig::new()
+    let model = config.model.init(&device);
+    let optimizer = AdamWConfig::new()
         .with_weight_decay(config.weight_decay as f32)
         .init();
-    let config_json = serde_json::to_value(config).map_err(|source| TrainError::Serialize {
+    let identity = serde_json::to_value(config).map_err(|source| TrainError::Serialize {
         what: "the training config",
         source,
     })?;
+    let steps = TextRankerSteps {
+        data,
+        config,
+        sampler: PairSampler::new(&data.train_items, config.model.item_count, config.balance)?,
+        catalog: CatalogTensors::new(&data.item_features, &device),
+    };
+    let fitted = fit(
+        &steps,
+        model,
+        optimizer,
+        &Schedule {
+            epochs: config.epochs,
+            learning_rate: config.learning_rate,
+            patience: None,
+        },
+        &Checkpoints {
+            dir: checkpoint_dir,
+            identity,
+            resume,
+        },
+        progress,
+        log,
+    )?;
+    let model = load_weights(
+        config.model.init(base),
+        &checkpoint_dir.join(BEST_WEIGHTS_FILE),
+    )?;
+    Ok(Trained {
+        model,
+        records: fitted.records,
+        best_epoch: fitted.best_epoch,
+    })
+}
 
-    let mut records = Vec::new();
-    let mut best_epoch = 0;
-    if let Some(saved) = restore_checkpoint::<EpochRecord>(checkpoint_dir, &config_json, resume)?
-        && saved.epochs_done > 0
-    {
-        (model, optimizer) = load_checkpoint(checkpoint_dir, saved.epochs_done, model, optimizer)?;
-        records = saved.records;
-        best_epoch = saved.best_epoch;
+/// The text ranker's part of the training loop: item-balanced pairs with sampled negatives,
+/// BCE plus InfoNCE, and validation MRR to pick the epoch.
+struct TextRankerSteps<'a> {
+    data: &'a RankingData,
+    config: &'a TextRankerTrainConfig,
+    sampler: PairSampler<'a>,
+    catalog: CatalogTensors,
+}
+
+impl TrainStep for TextRankerSteps<'_> {
+    type Model = TextRanker;
+    type Batch = Batch;
+
+    fn steps_per_epoch(&self) -> usize {
+        self.data.train_items.len().div_ceil(self.config.batch_size)
     }
 
-    let steps_per_epoch = data.train_items.len().div_ceil(config.batch_size);
-    progress.set_length((steps_per_epoch * config.epochs) as u64);
-    progress.set_position((steps_per_epoch * records.len()) as u64);
-    progress.reset_eta();
-    let sampler = PairSampler::new(&data.train_items, config.model.item_count, config.balance)?;
-    let loss_config = &config.loss;
-    let catalog = CatalogTensors::new(&data.item_features, &device);
-
-    for epoch in records.len() + 1..=config.epochs {
-        let started = Instant::now();
-        let mut rng = ChaCha8Rng::seed_from_u64(
-            config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        );
-        let (mut total, mut bce, mut info_nce) = (0.0, 0.0, 0.0);
-        for _ in 0..steps_per_epoch {
-            let mut batch = sampler.batch(config.batch_size, config.negatives, &mut rng);
+    fn batches(&self, epoch: usize) -> impl Iterator<Item = Batch> {
+        let (data, config) = (self.data, self.config);
+        let mut rng = epoch_rng(config.seed, epoch);
+        (0..self.steps_per_epoch()).map(move |_| {
+            let mut batch = self
+                .sampler
+                .batch(config.batch_size, config.negatives, &mut rng);
             if config.model.history_heads > 0 {
                 batch.histories = match &data.histories {
                     Some(real) => batch.pairs.iter().map(|&p| real[p].clone()).collect(),
@@ -240,67 +267,52 @@ pub fn train(
                         .collect(),
                 };
             }
-            let loss = batch_loss(&model, data, &catalog, &batch, loss_config);
-            let values = [loss.total.clone(), loss.bce, loss.info_nce]
-                .map(|t| f64::from(t.into_scalar::<f32>()));
-            total += values[0];
-            bce += values[1];
-            info_nce += values[2];
-            let grads = GradientsParams::from_grads(loss.total.backward(), &model);
-            model = optimizer.step(config.learning_rate, model, grads);
-            progress.inc(1);
-            progress.set_message(format!(
-                "epoch {epoch}/{}  loss {:.4}",
-                config.epochs, values[0]
-            ));
-        }
-        let steps = steps_per_epoch as f64;
-        let valid = evaluate_queries(&model.valid(), data, &data.valid_queries, &data.valid_items)?;
-        records.push(EpochRecord {
-            epoch,
-            train_loss: total / steps,
-            train_bce: bce / steps,
-            train_info_nce: info_nce / steps,
+            batch
+        })
+    }
+
+    fn step(&self, model: &TextRanker, batch: Batch) -> TrainOutput {
+        let loss = batch_loss(model, self.data, &self.catalog, &batch, &self.config.loss);
+        TrainOutput::new(model, loss.total, vec![loss.bce, loss.info_nce])
+    }
+}
+
+impl ValidStep for TextRankerSteps<'_> {
+    type Valid = RankingMetrics;
+    type Record = EpochRecord;
+
+    fn validate(&self, model: &TextRanker) -> Result<RankingMetrics, TrainError> {
+        let data = self.data;
+        evaluate_queries(model, data, &data.valid_queries, &data.valid_items)
+    }
+
+    fn record(&self, epoch: &EpochSummary, valid: RankingMetrics) -> EpochRecord {
+        EpochRecord {
+            epoch: epoch.epoch,
+            train_loss: epoch.loss(),
+            train_bce: epoch.part(0),
+            train_info_nce: epoch.part(1),
             valid_recall_at_10: valid.recall_at_10,
             valid_mrr: valid.mrr,
-            seconds: started.elapsed().as_secs_f64(),
-        });
-        log(&format!(
-            "epoch {epoch:>3}: loss {:.4} (BCE {:.4}, InfoNCE {:.4})  valid R@10 {:.3}  MRR {:.3}",
-            total / steps,
-            bce / steps,
-            info_nce / steps,
+            seconds: epoch.seconds,
+        }
+    }
+
+    fn score(&self, record: &EpochRecord) -> Option<f64> {
+        Some(record.valid_mrr)
+    }
+
+    fn describe(&self, epoch: &EpochSummary, valid: &RankingMetrics) -> String {
+        format!(
+            "epoch {:>3}: loss {:.4} (BCE {:.4}, InfoNCE {:.4})  valid R@10 {:.3}  MRR {:.3}",
+            epoch.epoch,
+            epoch.loss(),
+            epoch.part(0),
+            epoch.part(1),
             valid.recall_at_10,
             valid.mrr
-        ));
-        let best_mrr = best_epoch
-            .checked_sub(1)
-            .and_then(|i| records.get(i))
-            .map_or(f64::NEG_INFINITY, |r| r.valid_mrr);
-        if valid.mrr > best_mrr {
-            best_epoch = epoch;
-        }
-        end_epoch(
-            checkpoint_dir,
-            &Progress {
-                config: config_json.clone(),
-                epochs_done: epoch,
-                records: records.clone(),
-                best_epoch,
-            },
-            &model,
-            &optimizer,
-        )?;
+        )
     }
-    let model = load_weights(
-        config.model.init(base),
-        &checkpoint_dir.join(BEST_WEIGHTS_FILE),
-    )?;
-    Ok(Trained {
-        model,
-        records,
-        best_epoch,
-    })
 }
 
 /// Ranks of each query's item among all items.
@@ -376,9 +388,7 @@ impl<'a> PairSampler<'a> {
         let weights = items
             .iter()
             .map(|&item| (counts[item] as f64).powf(balance - 1.0));
-        let weights = WeightedIndex::new(weights).map_err(|e| TrainError::Config {
-            message: format!("cannot sample training pairs: {e}"),
-        })?;
+        let weights = WeightedIndex::new(weights)?;
         Ok(Self {
             items,
             weights,

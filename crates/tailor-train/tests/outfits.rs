@@ -72,14 +72,21 @@ fn a_stopped_run_resumes_to_the_same_model() {
     let temp = tempfile::tempdir().unwrap();
     let bar = indicatif::ProgressBar::hidden();
 
-    let straight =
-        train_outfits(&set, &config, &temp.path().join("straight"), &cpu(), &bar).unwrap();
+    let straight = train_outfits(
+        &set,
+        &config,
+        &temp.path().join("straight"),
+        &cpu(),
+        &bar,
+        &|_| {},
+    )
+    .unwrap();
 
     // The same run stopped after epoch 2: train 2 epochs, then resume with the full config.
     let stopped_dir = temp.path().join("stopped");
     let short = config.clone().with_epochs(2);
-    train_outfits(&set, &short, &stopped_dir, &cpu(), &bar).unwrap();
-    let refused = train_outfits(&set, &config, &stopped_dir, &cpu(), &bar);
+    train_outfits(&set, &short, &stopped_dir, &cpu(), &bar, &|_| {}).unwrap();
+    let refused = train_outfits(&set, &config, &stopped_dir, &cpu(), &bar, &|_| {});
     assert!(
         refused.is_err(),
         "a folder made with another config must be refused"
@@ -91,7 +98,7 @@ fn a_stopped_run_resumes_to_the_same_model() {
         serde_json::from_slice(&std::fs::read(&progress).unwrap()).unwrap();
     record["config"] = serde_json::to_value(&config).unwrap();
     std::fs::write(&progress, serde_json::to_vec(&record).unwrap()).unwrap();
-    let resumed = train_outfits(&set, &config, &stopped_dir, &cpu(), &bar).unwrap();
+    let resumed = train_outfits(&set, &config, &stopped_dir, &cpu(), &bar, &|_| {}).unwrap();
 
     let epochs = |records: &[tailor_train::outfits::OutfitEpoch]| -> Vec<(usize, f64)> {
         records.iter().map(|e| (e.epoch, e.loss)).collect()
@@ -124,6 +131,7 @@ fn the_exported_outfit_part_reads_back() {
         &temp.path().join("run"),
         &cpu(),
         &indicatif::ProgressBar::hidden(),
+        &|_| {},
     )
     .unwrap();
     let dir = temp.path().join("bundle");

@@ -117,7 +117,13 @@ fn main() -> Result<()> {
 
 fn test(root: &Path, only: Option<TestPart>) -> Result<()> {
     let runs = |part: TestPart| only.is_none_or(|o| o == part);
-    let tools = Tools::ensure(root)?;
+    // The browser's tool set (wasm toolchain, npm packages, Chromium) only when its part runs.
+    let tools = if runs(TestPart::Browser) {
+        Some(Tools::ensure(root)?)
+    } else {
+        setup::ensure_test_tools()?;
+        None
+    };
     if runs(TestPart::Cargo) {
         step("cargo fmt --check and cargo clippy -D warnings");
         run(cargo().args(["fmt", "--all", "--check"])).context(
@@ -159,14 +165,14 @@ fn test(root: &Path, only: Option<TestPart>) -> Result<()> {
         }
         Some(TestPart::Browser) => {}
     }
-    if !runs(TestPart::Browser) {
+    let Some(tools) = tools else {
         return Ok(());
-    }
+    };
     step(
         "building the tailor binary (the browser tests serve pages with `tailor serve`) and \
          synthetic-bundles (the benchmark page's catalogs)",
     );
-    run(cargo().args(["build", "-p", "tailor-cli", "-p", "synthetic-bundles"]))?;
+    build_debug_binaries()?;
     for flavour in Flavour::ALL {
         wasm::build(&tools, root, flavour)?;
     }
@@ -420,7 +426,7 @@ fn bench(root: &Path, only: Option<BenchKind>) -> Result<()> {
             "synthetic-bundles",
         ]))?;
         // node() points the pages at the debug binary; the server is the same either way.
-        run(cargo().args(["build", "-p", "tailor-cli"]))?;
+        build_debug_binaries()?;
         step("browser benchmark (www/bench/) in headless Chromium");
         run(node(&tools).arg(root.join("tests/browser/bench.mjs")))?;
         step("complete-the-look benchmark (www/bench/outfits.html) in headless Chromium");
@@ -515,6 +521,13 @@ fn kept_run<'a>(
         import: import.to_vec(),
         options: options.to_vec(),
     })
+}
+
+/// The debug `tailor` and `synthetic-bundles` binaries, as the workspace's test build makes
+/// them (it links both for their integration tests): `cargo build -p` would resolve features
+/// for those packages alone and build most dependencies a second time.
+pub fn build_debug_binaries() -> Result<()> {
+    run(cargo().args(["test", "--workspace", "--no-run"]))
 }
 
 /// The shared cargo target directory: `$CARGO_TARGET_DIR`, else `~/.cache/tailor-target`.

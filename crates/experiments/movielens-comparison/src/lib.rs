@@ -32,10 +32,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tailor_core::quant::EmbeddingMatrix;
 
-use tailor_data::{Movie, MovieLens, MovieLensVariant, PackageCache};
+use tailor_data::import::write_movielens;
+use tailor_data::shop::{Item, Shop};
+use tailor_data::{MovieLens, MovieLensVariant, PackageCache};
 
 use tailor_train::TrainError;
-use tailor_train::checkpoint::{load_weights, read_json, weights_bytes, write_json};
+use tailor_train::checkpoint::{read_json, write_json};
+use tailor_train::corpus::next_item_split;
 use tailor_train::embed::SentenceEncoder;
 use tailor_train::for_you::{
     ItemSide, Request, SequenceConfig, SequenceData, SequenceModel, evaluate, init_tower,
@@ -67,7 +70,8 @@ impl HistoryEvalConfig {
     }
 }
 
-/// The data a run needs: the split, and per item its content and genre-request embeddings.
+/// The data a run needs: the split, and per item its content and genre-request embeddings. It
+/// comes from a shop folder, the product's input format, like any data set.
 pub struct HistoryData {
     pub split: LeaveLastOut,
     pub items: usize,
@@ -78,29 +82,65 @@ pub struct HistoryData {
 }
 
 impl HistoryData {
-    /// Fetches a MovieLens set (pinned wheel) and embeds its item texts and genre requests with
-    /// MiniLM, cached under `embedding_cache`.
-    pub fn movielens(
+    /// Writes a MovieLens set (pinned wheel) as a shop in `out`, as `tailor import ml-100k` or
+    /// `tailor import ml-1m` does; [`HistoryData::from_shop`] then reads it like any shop.
+    pub fn import_movielens(
         variant: MovieLensVariant,
+        packages: &PackageCache,
+        out: &Path,
+    ) -> Result<(), TrainError> {
+        let set = MovieLens::fetch(variant, packages)?;
+        write_movielens(&set, None, out)?;
+        Ok(())
+    }
+
+    /// The comparison's data from a shop: every shopper's positive-weight events in time order,
+    /// split leave-last-out as the product splits them ([`next_item_split`]), and each item's
+    /// MiniLM embeddings (cached under `embedding_cache`) of the protocol's texts,
+    /// [`movie_text`] and [`genre_request`].
+    pub fn from_shop(
+        shop: &Shop,
         packages: &PackageCache,
         embedding_cache: &Path,
         progress: &ProgressBar,
-    ) -> Result<(MovieLens, HistoryData), TrainError> {
-        let set = MovieLens::fetch(variant, packages)?;
+    ) -> Result<HistoryData, TrainError> {
         let encoder = SentenceEncoder::from_packages(packages, &Device::flex())?;
-        let texts: Vec<String> = set.movies.iter().map(Movie::text).collect();
-        let requests: Vec<String> = set.movies.iter().map(Movie::genre_request).collect();
+        let items = &shop.catalog.items;
+        let texts: Vec<String> = items.iter().map(movie_text).collect();
+        let requests: Vec<String> = items.iter().map(|i| genre_request(i).to_string()).collect();
         let content = encoder.embed_cached(&as_strs(&texts), embedding_cache, progress)?;
         let genre_requests =
             encoder.embed_cached(&as_strs(&requests), embedding_cache, progress)?;
-        let data = HistoryData {
-            split: LeaveLastOut::split(&set.histories),
-            items: set.movies.len(),
+        Ok(HistoryData {
+            split: next_item_split(shop),
+            items: items.len(),
             content,
             genre_requests,
-        };
-        Ok((set, data))
+        })
     }
+}
+
+/// The protocol's item text, "Title (year) — genres", from the `year` and `genres` columns
+/// that the MovieLens import writes (the same text as [`tailor_data::Movie::text`]).
+pub fn movie_text(item: &Item) -> String {
+    let genres = genre_request(item);
+    match attribute(item, "year") {
+        "" => format!("{} — {genres}", item.title),
+        year => format!("{} ({year}) — {genres}", item.title),
+    }
+}
+
+/// The genres as a request, e.g. "Comedy, Romance": the text + history experiment's request,
+/// which never names the movie.
+pub fn genre_request(item: &Item) -> &str {
+    attribute(item, "genres")
+}
+
+fn attribute<'a>(item: &'a Item, name: &str) -> &'a str {
+    item.attributes
+        .iter()
+        .find(|(column, _)| &**column == name)
+        .map_or("", |(_, value)| value.as_str())
 }
 
 impl HistoryData {
@@ -155,12 +195,7 @@ impl EvalCheckpoint {
         if path.exists() {
             let saved: serde_json::Value = read_json(&path)?;
             if &saved != identity {
-                return Err(TrainError::Checkpoint {
-                    path,
-                    message: "it holds a comparison with other data or settings; remove the \
-                              folder or write the report elsewhere"
-                        .into(),
-                });
+                return Err(TrainError::OtherTraining { path });
             }
         } else {
             write_json(&path, identity)?;
@@ -270,24 +305,17 @@ pub fn run_history_eval(
     let sequence = data.sequence();
     let device = Device::flex().autodiff();
     device.seed(config.sequence.seed);
-    let init = || init_tower(&sequence, &config.sequence, &device);
-    let tower_path = checkpoint.dir.join("tower.bpk");
-    let (tower, pretraining_loss) = match checkpoint.load::<Vec<f64>>("pretraining")? {
-        Some(losses) if tower_path.exists() => {
-            log("COURIER pretraining: finished before, resumed");
-            (load_weights(init(), &tower_path)?, losses)
-        }
-        _ => {
-            let progress = progress_bar(quiet);
-            let (tower, losses) =
-                pretrain_courier(&sequence, &config.sequence, init(), &progress, log)?;
-            progress.finish_and_clear();
-            // The weights first: the loss record is what says the pretraining is done.
-            tailor_core::bundle::write_atomically(&tower_path, &weights_bytes(&tower)?)?;
-            checkpoint.save("pretraining", &losses)?;
-            (tower, losses)
-        }
-    };
+    // Checkpointed per epoch in its own folder, so a killed comparison continues it.
+    let progress = progress_bar(quiet);
+    let (tower, pretraining_loss) = pretrain_courier(
+        &sequence,
+        &config.sequence,
+        init_tower(&sequence, &config.sequence, &device),
+        &checkpoint.dir.join("pretraining"),
+        &progress,
+        &|line| progress.suspend(|| log(line)),
+    )?;
+    progress.finish_and_clear();
 
     let runs = [
         (

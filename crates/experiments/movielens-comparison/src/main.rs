@@ -1,6 +1,7 @@
-//! `movielens-comparison --variant SET`: the personalization comparison on real MovieLens
-//! histories (COURIER-pretrained item tower against frozen content, ids, BPR-MF and popularity,
-//! and text request + history), written as JSON with bar and training-curve plots.
+//! `movielens-comparison --variant SET` (or `--shop DIR`): the personalization comparison on
+//! real MovieLens histories, read through the shop format (COURIER-pretrained item tower against
+//! frozen content, ids, BPR-MF and popularity, and text request + history), written as JSON with
+//! bar and training-curve plots.
 
 // The binary's own crate: it prints the tables and owns the progress bar.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -14,6 +15,7 @@ use movielens_comparison::{
     EvalCheckpoint, HistoryData, HistoryEvalConfig, HistoryEvalReport, ModelResult,
     run_history_eval,
 };
+use tailor_data::shop::Shop;
 use tailor_data::{MovieLensVariant, PackageCache};
 use tailor_train::for_you::SequenceConfig;
 use tailor_train::plots::{plot_bars, plot_epoch_series};
@@ -24,9 +26,14 @@ use tailor_train::plots::{plot_bars, plot_epoch_series};
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
-    /// ml-100k or ml-1m.
+    /// ml-100k or ml-1m: imported as a shop beside the report (JSON.shop), then read back
+    /// through the shop format.
+    #[arg(long, required_unless_present = "shop", conflicts_with = "shop")]
+    variant: Option<MovieLensVariant>,
+    /// A shop folder instead (such as `tailor import ml-1m` writes): its events are the
+    /// histories, its `year` and `genres` columns make the item texts.
     #[arg(long)]
-    variant: MovieLensVariant,
+    shop: Option<PathBuf>,
     /// Where the JSON report goes.
     #[arg(long)]
     json: PathBuf,
@@ -50,7 +57,8 @@ struct Cli {
 }
 
 struct HistoryEvalArgs<'a> {
-    variant: MovieLensVariant,
+    variant: Option<MovieLensVariant>,
+    shop: Option<&'a Path>,
     json: &'a Path,
     plots: Option<&'a Path>,
     cache: &'a Path,
@@ -63,6 +71,7 @@ fn main() -> Result<()> {
     let cache = cli.cache.unwrap_or_else(PackageCache::default_root);
     eval_history(&HistoryEvalArgs {
         variant: cli.variant,
+        shop: cli.shop.as_deref(),
         json: &cli.json,
         plots: cli.plots.as_deref(),
         cache: &cache,
@@ -77,35 +86,52 @@ fn main() -> Result<()> {
 }
 
 fn eval_history(args: &HistoryEvalArgs) -> Result<()> {
+    let packages = PackageCache::new(args.cache);
+    let (name, shop_dir, package) = if let Some(dir) = args.shop {
+        let name = dir
+            .file_name()
+            .map_or_else(|| "shop".into(), |n| n.to_string_lossy().into_owned());
+        (name, dir.to_path_buf(), None)
+    } else {
+        let variant = args.variant.context("give --variant or --shop")?;
+        // Beside the report: each run reads its own copy, so parallel runs never share one.
+        let dir = args.json.with_extension("shop");
+        if !args.quiet {
+            eprintln!(
+                "importing {} as a shop into {}",
+                variant.name(),
+                dir.display()
+            );
+        }
+        HistoryData::import_movielens(variant, &packages, &dir)
+            .with_context(|| format!("importing {}", variant.name()))?;
+        let package = variant.package().requirement();
+        (variant.name().to_string(), dir, Some(package))
+    };
+    let shop = Shop::open(&shop_dir).with_context(|| format!("reading {}", shop_dir.display()))?;
     let progress = if args.quiet {
         ProgressBar::hidden()
     } else {
-        eprintln!(
-            "reading {} and embedding its movies with MiniLM",
-            args.variant.name()
-        );
+        eprintln!("embedding the movies of {name} with MiniLM");
         ProgressBar::new(0)
     };
-    let (set, data) = HistoryData::movielens(
-        args.variant,
-        &PackageCache::new(args.cache),
-        &args.cache.join("embeddings"),
-        &progress,
-    )
-    .with_context(|| format!("preparing {}", args.variant.name()))?;
+    let data = HistoryData::from_shop(&shop, &packages, &args.cache.join("embeddings"), &progress)
+        .with_context(|| format!("preparing {name}"))?;
     progress.finish_and_clear();
     eprintln!(
-        "{}: {} users, {} movies, {} interactions",
-        args.variant.name(),
+        "{name}: {} users, {} movies, {} interactions",
         data.split.users(),
         data.items,
-        set.interactions()
+        shop.events.rows.len()
     );
     // Finished parts go next to the report, so that a killed run resumes where it stopped.
     let checkpoints = args.json.with_extension("checkpoints");
     let identity = serde_json::json!({
-        "dataset": args.variant.name(),
-        "package": args.variant.package().requirement(),
+        "dataset": name,
+        "package": package,
+        "users": data.split.users(),
+        "items": data.items,
+        "interactions": shop.events.rows.len(),
         "config": &args.config,
     });
     let checkpoint = EvalCheckpoint::open(&checkpoints, &identity)
@@ -118,7 +144,7 @@ fn eval_history(args: &HistoryEvalArgs) -> Result<()> {
         );
     }
     let report = run_history_eval(
-        args.variant.name(),
+        &name,
         &data,
         &args.config,
         &checkpoint,
@@ -136,7 +162,6 @@ fn eval_history(args: &HistoryEvalArgs) -> Result<()> {
         .plots
         .map_or_else(|| args.json.with_file_name("plots"), Path::to_path_buf);
     std::fs::create_dir_all(&plots)?;
-    let name = args.variant.name();
     let bars = |results: &[ModelResult]| -> Vec<(String, f64)> {
         results
             .iter()

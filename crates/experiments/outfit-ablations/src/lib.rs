@@ -18,7 +18,7 @@ use tailor_core::quant::EmbeddingMatrix;
 use tailor_data::{FASHION_MNIST_CLASSES, Outfit, OutfitData};
 use tailor_model::fhn::FashionHashNetConfig;
 
-use crate::bpr_mf::bpr_mf_outfits;
+use crate::bpr_mf::{BprMfOutfits, bpr_mf_outfits};
 use movielens_comparison::{
     EvalCheckpoint, HistoryData, HistoryEvalConfig, ModelResult, Phase, bpr_mf, rank_users,
 };
@@ -199,6 +199,7 @@ fn fhn_rows(
         &checkpoint.dir().join(key),
         &Device::flex(),
         &bar,
+        &|line| bar.suspend(|| log(&format!("{label}: {line}"))),
     )?;
     bar.finish_and_clear();
     let train_seconds = trained.epochs.iter().map(|e| e.seconds).sum::<f64>();
@@ -312,7 +313,13 @@ pub fn run_outfit_eval(
     let metrics = match checkpoint.load::<OutfitMetrics>("bpr_mf_outfits")? {
         Some(saved) => saved,
         None => {
-            let metrics = bpr_mf_outfits(set, config.dim, config.epochs, config.seed, &lists)?;
+            let bpr = BprMfOutfits {
+                dim: config.dim,
+                epochs: config.epochs,
+                seed: config.seed,
+            };
+            let dir = checkpoint.dir().join("bpr_mf_outfits");
+            let metrics = bpr_mf_outfits(set, &bpr, &dir, &lists)?;
             checkpoint.save("bpr_mf_outfits", &metrics)?;
             metrics
         }
@@ -416,13 +423,16 @@ pub fn run_movielens_fhn(
     .with_seed(config.seed);
     let fhn = checkpoint.result("fhn_user_ids", log, || {
         let started = Instant::now();
+        let bar = tailor_train::progress::progress_bar(false);
         let trained = train_outfits(
             &set,
             &train_config,
             &checkpoint.dir().join("fhn_user_ids"),
             &Device::flex(),
-            &tailor_train::progress::progress_bar(false),
+            &bar,
+            &|line| bar.suspend(|| log(&format!("FHN with user ids: {line}"))),
         )?;
+        bar.finish_and_clear();
         let result = |reading: CodeReading, phase: Phase| {
             let codes = model_codes(&trained.model, &set, &train_config, reading);
             let bits = codes.items.dims()[1];

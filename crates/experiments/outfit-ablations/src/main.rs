@@ -210,9 +210,16 @@ fn print_report(report: &OutfitEvalReport) {
 }
 
 fn movielens(args: &OutfitArgs, variant: MovieLensVariant, checkpoints: &Path) -> Result<()> {
-    let (_, data) = HistoryData::movielens(
-        variant,
-        &PackageCache::new(&args.cache),
+    // Through the shop format, as the comparison reads it.
+    let packages = PackageCache::new(&args.cache);
+    let shop_dir = checkpoints.with_extension("shop");
+    HistoryData::import_movielens(variant, &packages, &shop_dir)
+        .with_context(|| format!("importing {}", variant.name()))?;
+    let shop = tailor_data::shop::Shop::open(&shop_dir)
+        .with_context(|| format!("reading {}", shop_dir.display()))?;
+    let data = HistoryData::from_shop(
+        &shop,
+        &packages,
         &args.cache.join("embeddings"),
         &indicatif::ProgressBar::hidden(),
     )

@@ -39,9 +39,10 @@
 //!   the same shape, and an oracle that is given the share of the history with j's true trait.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::time::Instant;
 
-use burn::nn::loss::{BinaryCrossEntropyLossConfig, CrossEntropyLossConfig};
+use burn::nn::loss::{BinaryCrossEntropyLossConfig, CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
@@ -55,6 +56,9 @@ use tailor_model::image::{ImageTower, ImageTowerConfig};
 use tailor_model::intention::{History, info_nce, reconstruct, same_item_mask};
 
 use tailor_train::TrainError;
+use tailor_train::learner::{
+    Checkpoints, EpochSummary, Schedule, TrainOutput, TrainStep, ValidStep, fit,
+};
 use tailor_train::metrics::auc;
 use tailor_train::tensors::{index_tensor, normalize_rows, to_vec};
 
@@ -231,12 +235,14 @@ pub const COURIER: &str = "class + COURIER-pretrained image features";
 pub const UNTRAINED: &str = "class + untrained image features (control)";
 pub const ORACLE: &str = "class + true trait match (oracle, upper reference)";
 
-/// Generates the world, pretrains both towers and evaluates the click model on each feature
+/// Generates the world, pretrains both towers on the product's training loop (checkpointed in
+/// `checkpoints`, so a killed run continues them) and evaluates the click model on each feature
 /// set, advancing `progress` by one per pretraining epoch and per click model. `images` must
 /// hold at least `items_per_class` training images of every class.
 pub fn run_visual_experiment(
     config: &VisualConfig,
     images: &FashionMnist,
+    checkpoints: &Path,
     progress: &ProgressBar,
 ) -> Result<VisualReport, TrainError> {
     let started = Instant::now();
@@ -249,7 +255,7 @@ pub fn run_visual_experiment(
     let (labelled_pixels, labels) = classification_sample(config, &images.train);
     progress.set_message("classification pretraining");
     let (classifier_tower, classification_losses) =
-        pretrain_classification(config, &labelled_pixels, &labels, progress)?;
+        pretrain_classification(config, &labelled_pixels, &labels, checkpoints, progress)?;
     let test_accuracy = classifier_accuracy(config, &classifier_tower, &images.test)?;
     let classification = ClassificationReport {
         epoch_losses: classification_losses,
@@ -261,7 +267,7 @@ pub fn run_visual_experiment(
     let examples = courier_examples(config, &world);
     progress.set_message("COURIER pretraining");
     let (courier_tower, courier_losses) =
-        pretrain_courier(config, &catalog, &world, &examples, progress)?;
+        pretrain_courier(config, &catalog, &world, &examples, checkpoints, progress)?;
     let courier = CourierReport {
         epoch_losses: courier_losses,
         chance_loss: (config.batch_size as f64).ln(),
@@ -546,33 +552,99 @@ fn pretrain_classification(
     config: &VisualConfig,
     catalog: &[f32],
     classes: &[usize],
+    checkpoints: &Path,
     progress: &ProgressBar,
 ) -> Result<(Classifier, Vec<f64>), TrainError> {
     let device = Device::flex().autodiff();
     device.seed(config.seed);
-    let mut model = Classifier {
+    let model = Classifier {
         tower: tower_config(config).init(&device),
         head: LinearConfig::new(config.dim, CLASSES).init(&device),
     };
-    let mut optimizer = AdamConfig::new().init();
-    let loss_fn = CrossEntropyLossConfig::new().init(&device);
-    let all_images = images_tensor(catalog, &device);
-    let mut losses = Vec::new();
-    for epoch in 0..config.classification_epochs {
-        let batches = epoch_batches(classes.len(), config.batch_size, config.seed, epoch);
-        let mut total = 0.0;
-        for batch in &batches {
-            let images = all_images.clone().select(0, index_tensor(batch, &device));
-            let labels: Vec<usize> = batch.iter().map(|&i| classes[i]).collect();
-            let loss = loss_fn.forward(model.forward(images), index_tensor(&labels, &device));
-            total += scalar(loss.clone())?;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(config.learning_rate, model, grads);
-        }
-        losses.push(total / batches.len().max(1) as f64);
-        progress.inc(1);
+    let steps = ClassificationSteps {
+        config,
+        classes,
+        images: images_tensor(catalog, &device),
+        loss: CrossEntropyLossConfig::new().init(&device),
+        device: device.clone(),
+    };
+    let fitted = fit(
+        &steps,
+        model,
+        AdamConfig::new().init(),
+        &Schedule {
+            epochs: config.classification_epochs,
+            learning_rate: config.learning_rate,
+            patience: None,
+        },
+        &Checkpoints {
+            dir: &checkpoints.join("classification"),
+            identity: serde_json::json!({ "config": config, "images": classes.len() }),
+            resume: true,
+        },
+        &ProgressBar::hidden(),
+        &|_| progress.inc(1),
+    )?;
+    Ok((fitted.model.valid(), fitted.records))
+}
+
+/// Pretraining A's part of the product's training loop: cross-entropy on the class labels.
+struct ClassificationSteps<'a> {
+    config: &'a VisualConfig,
+    classes: &'a [usize],
+    images: Tensor<4>,
+    loss: CrossEntropyLoss,
+    device: Device,
+}
+
+impl TrainStep for ClassificationSteps<'_> {
+    type Model = Classifier;
+    type Batch = Vec<usize>;
+
+    fn steps_per_epoch(&self) -> usize {
+        self.classes.len().div_ceil(self.config.batch_size.max(1))
     }
-    Ok((model.valid(), losses))
+
+    fn batches(&self, epoch: usize) -> impl Iterator<Item = Vec<usize>> {
+        let config = self.config;
+        epoch_batches(
+            self.classes.len(),
+            config.batch_size,
+            config.seed,
+            epoch - 1,
+        )
+        .into_iter()
+    }
+
+    fn step(&self, model: &Classifier, batch: Vec<usize>) -> TrainOutput {
+        let images = self
+            .images
+            .clone()
+            .select(0, index_tensor(&batch, &self.device));
+        let labels: Vec<usize> = batch.iter().map(|&i| self.classes[i]).collect();
+        let loss = self
+            .loss
+            .forward(model.forward(images), index_tensor(&labels, &self.device));
+        TrainOutput::new(model, loss, Vec::new())
+    }
+}
+
+impl ValidStep for ClassificationSteps<'_> {
+    type Valid = ();
+    /// The epoch's mean cross-entropy.
+    type Record = f64;
+
+    fn validate(&self, _model: &Classifier) -> Result<(), TrainError> {
+        Ok(())
+    }
+
+    fn describe(&self, epoch: &EpochSummary, _valid: &()) -> String {
+        format!("classification epoch {}: {:.4}", epoch.epoch, epoch.loss())
+    }
+
+    fn record(&self, epoch: &EpochSummary, _valid: ()) -> f64 {
+        epoch.loss()
+    }
 }
 
 fn classifier_accuracy(
@@ -619,66 +691,131 @@ fn pretrain_courier(
     catalog: &[f32],
     world: &VisualWorld,
     examples: &[(usize, usize)],
+    checkpoints: &Path,
     progress: &ProgressBar,
 ) -> Result<(ImageTower, Vec<f64>), TrainError> {
     let device = Device::flex().autodiff();
     device.seed(config.seed);
-    let mut tower = tower_config(config).init(&device);
-    let mut optimizer = AdamConfig::new().init();
-    let all_images = images_tensor(catalog, &device);
-    let mut losses = Vec::new();
-    for epoch in 0..config.courier_epochs {
-        let batches = epoch_batches(examples.len(), config.batch_size, config.seed, epoch);
-        let mut total = 0.0;
-        for batch in &batches {
-            // The tower runs once per distinct image of the batch.
-            let mut local: HashMap<usize, usize> = HashMap::new();
-            let mut distinct = Vec::new();
-            let mut local_index = |item: usize| {
-                *local.entry(item).or_insert_with(|| {
-                    distinct.push(item);
-                    distinct.len() - 1
-                })
-            };
-            let mut targets = Vec::with_capacity(batch.len());
-            let mut target_rows = Vec::with_capacity(batch.len());
-            let mut histories = Vec::with_capacity(batch.len());
-            for &example in batch {
-                let (shopper, position) = examples[example];
-                let clicks = &world.shoppers[shopper].clicks;
-                let start = position.saturating_sub(config.courier_slots);
-                histories.push(
-                    clicks[start..position]
-                        .iter()
-                        .map(|&item| local_index(item))
-                        .collect::<Vec<_>>(),
-                );
-                targets.push(clicks[position]);
-                target_rows.push(local_index(clicks[position]));
-            }
-            let images = all_images
-                .clone()
-                .select(0, index_tensor(&distinct, &device));
-            let features = normalize_rows(tower.forward(images));
-            let rows: Vec<&[usize]> = histories.iter().map(Vec::as_slice).collect();
-            let history = History::gather(features.clone(), &rows, config.courier_slots);
-            let target_features = features.select(0, index_tensor(&target_rows, &device));
-            let reconstruction =
-                reconstruct(target_features.clone(), &history, config.temperature).vectors;
-            let loss = info_nce(
-                reconstruction,
-                target_features,
-                same_item_mask(&targets, &device),
-                config.temperature,
-            );
-            total += scalar(loss.clone())?;
-            let grads = GradientsParams::from_grads(loss.backward(), &tower);
-            tower = optimizer.step(config.learning_rate, tower, grads);
-        }
-        losses.push(total / batches.len().max(1) as f64);
-        progress.inc(1);
+    let tower = tower_config(config).init(&device);
+    let steps = CourierSteps {
+        config,
+        world,
+        examples,
+        images: images_tensor(catalog, &device),
+        device: device.clone(),
+    };
+    let fitted = fit(
+        &steps,
+        tower,
+        AdamConfig::new().init(),
+        &Schedule {
+            epochs: config.courier_epochs,
+            learning_rate: config.learning_rate,
+            patience: None,
+        },
+        &Checkpoints {
+            dir: &checkpoints.join("courier"),
+            identity: serde_json::json!({ "config": config, "examples": examples.len() }),
+            resume: true,
+        },
+        &ProgressBar::hidden(),
+        &|_| progress.inc(1),
+    )?;
+    Ok((fitted.model.valid(), fitted.records))
+}
+
+/// Pretraining B's part of the product's training loop: COURIER's reconstruction of each next
+/// click's features from the earlier clicks' features.
+struct CourierSteps<'a> {
+    config: &'a VisualConfig,
+    world: &'a VisualWorld,
+    examples: &'a [(usize, usize)],
+    images: Tensor<4>,
+    device: Device,
+}
+
+impl TrainStep for CourierSteps<'_> {
+    type Model = ImageTower;
+    type Batch = Vec<usize>;
+
+    fn steps_per_epoch(&self) -> usize {
+        self.examples.len().div_ceil(self.config.batch_size.max(1))
     }
-    Ok((tower.valid(), losses))
+
+    fn batches(&self, epoch: usize) -> impl Iterator<Item = Vec<usize>> {
+        let config = self.config;
+        epoch_batches(
+            self.examples.len(),
+            config.batch_size,
+            config.seed,
+            epoch - 1,
+        )
+        .into_iter()
+    }
+
+    fn step(&self, tower: &ImageTower, batch: Vec<usize>) -> TrainOutput {
+        let config = self.config;
+        // The tower runs once per distinct image of the batch.
+        let mut local: HashMap<usize, usize> = HashMap::new();
+        let mut distinct = Vec::new();
+        let mut local_index = |item: usize| {
+            *local.entry(item).or_insert_with(|| {
+                distinct.push(item);
+                distinct.len() - 1
+            })
+        };
+        let mut targets = Vec::with_capacity(batch.len());
+        let mut target_rows = Vec::with_capacity(batch.len());
+        let mut histories = Vec::with_capacity(batch.len());
+        for &example in &batch {
+            let (shopper, position) = self.examples[example];
+            let clicks = &self.world.shoppers[shopper].clicks;
+            let start = position.saturating_sub(config.courier_slots);
+            histories.push(
+                clicks[start..position]
+                    .iter()
+                    .map(|&item| local_index(item))
+                    .collect::<Vec<_>>(),
+            );
+            targets.push(clicks[position]);
+            target_rows.push(local_index(clicks[position]));
+        }
+        let images = self
+            .images
+            .clone()
+            .select(0, index_tensor(&distinct, &self.device));
+        let features = normalize_rows(tower.forward(images));
+        let rows: Vec<&[usize]> = histories.iter().map(Vec::as_slice).collect();
+        let history = History::gather(features.clone(), &rows, config.courier_slots);
+        let target_features = features.select(0, index_tensor(&target_rows, &self.device));
+        let reconstruction =
+            reconstruct(target_features.clone(), &history, config.temperature).vectors;
+        let loss = info_nce(
+            reconstruction,
+            target_features,
+            same_item_mask(&targets, &self.device),
+            config.temperature,
+        );
+        TrainOutput::new(tower, loss, Vec::new())
+    }
+}
+
+impl ValidStep for CourierSteps<'_> {
+    type Valid = ();
+    /// The epoch's mean InfoNCE.
+    type Record = f64;
+
+    fn validate(&self, _tower: &ImageTower) -> Result<(), TrainError> {
+        Ok(())
+    }
+
+    fn describe(&self, epoch: &EpochSummary, _valid: &()) -> String {
+        format!("COURIER epoch {}: {:.4}", epoch.epoch, epoch.loss())
+    }
+
+    fn record(&self, epoch: &EpochSummary, _valid: ()) -> f64 {
+        epoch.loss()
+    }
 }
 
 /// L2-normalised features [items, dim] of every catalog image, row-major.

@@ -56,7 +56,8 @@ fn visual(out: &Path, quick: bool, seed: u64) -> Result<()> {
         config.shoppers
     );
     let progress = tailor_train::progress::progress_bar(false);
-    let report = run_visual_experiment(&config, &images, &progress)?;
+    // The pretrainings' checkpoints: a killed run started again continues them.
+    let report = run_visual_experiment(&config, &images, &out.join("checkpoints"), &progress)?;
     progress.finish_and_clear();
     fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let path = out.join(VISUAL_REPORT_FILE);

@@ -39,8 +39,14 @@ fn behaviour_pretrained_features_beat_class_pretrained_ones() {
     let images = FashionMnist::load().unwrap();
     let started = Instant::now();
     let config = VisualConfig::quick().with_seed(quality::seed(0));
-    let report =
-        run_visual_experiment(&config, &images, &indicatif::ProgressBar::hidden()).unwrap();
+    let checkpoints = tempfile::tempdir().unwrap();
+    let report = run_visual_experiment(
+        &config,
+        &images,
+        checkpoints.path(),
+        &indicatif::ProgressBar::hidden(),
+    )
+    .unwrap();
     eprintln!(
         "{}\nquick run: {:.1} s",
         serde_json::to_string_pretty(&report).unwrap(),

@@ -1,26 +1,24 @@
-//! The training loop: one epoch of BPR over sampled outfit pairs plus the consistency hinge,
-//! a checkpoint after each, and the reading back of a finished run.
+//! Fashion Hash Net on the shared training loop ([`crate::learner::fit`]): BPR over sampled
+//! outfit pairs plus the consistency hinge, a checkpoint after each epoch, and the reading back
+//! of a finished run.
 
-use std::path::Path;
-use std::time::Instant;
-
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::AdamConfig;
 use burn::prelude::*;
 use indicatif::ProgressBar;
+use rand::Rng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 use tailor_data::Outfit;
 use tailor_model::fhn::{CONSISTENCY_WEIGHT, CodeMode, FashionHashNet, bpr_loss};
 
 use super::batches::{CatalogInputs, Example, Sampler, UserBatch, gather_outfits, user_codes};
 use super::{OutfitSet, OutfitTrainConfig};
-use crate::checkpoint::{
-    CheckpointProgress, load_checkpoint, load_weights, progress_path, read_json,
-    restore_checkpoint, save_checkpoint, weights_path,
-};
+use crate::checkpoint::{CheckpointProgress, load_weights, progress_path, read_json, weights_path};
 use crate::error::TrainError;
+use crate::learner::{
+    Checkpoints, EpochSummary, Schedule, TrainOutput, TrainStep, ValidStep, epoch_rng, fit,
+};
 
 /// What one epoch did.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,49 +49,93 @@ pub fn train_outfits(
     dir: &Path,
     device: &Device,
     progress: &ProgressBar,
+    log: &dyn Fn(&str),
 ) -> Result<TrainedOutfits, TrainError> {
     set.check(config)?;
     let base = device;
     let device = base.clone().autodiff();
     device.seed(config.seed);
     let model = config.model.init(&device)?;
-    let optimizer = AdamConfig::new().init();
-    let config_json = serde_json::to_value(config).map_err(|source| TrainError::Serialize {
+    let identity = serde_json::to_value(config).map_err(|source| TrainError::Serialize {
         what: "outfit training config",
         source,
     })?;
-    let restored = restore_checkpoint::<OutfitEpoch>(dir, &config_json, true)?;
-    let (mut model, mut optimizer, mut epochs) = match restored {
-        Some(saved) if saved.epochs_done > 0 => {
-            let (model, optimizer) = load_checkpoint(dir, saved.epochs_done, model, optimizer)?;
-            (model, optimizer, saved.records)
-        }
-        _ => (model, optimizer, Vec::new()),
+    let steps = OutfitSteps {
+        set,
+        config,
+        sampler: Sampler::new(set, false),
+        catalog: CatalogInputs::new(set, &device),
+        examples: set
+            .train
+            .iter()
+            .enumerate()
+            .flat_map(|(u, outfits)| (0..outfits.len()).map(move |i| (u, i)))
+            .collect(),
+        device,
     };
+    let fitted = fit(
+        &steps,
+        model,
+        AdamConfig::new().init(),
+        &Schedule {
+            epochs: config.epochs,
+            learning_rate: config.learning_rate,
+            patience: None,
+        },
+        &Checkpoints {
+            dir,
+            identity,
+            resume: true,
+        },
+        progress,
+        log,
+    )?;
+    let model = load_trained(set, config, dir, base)?;
+    Ok(TrainedOutfits {
+        model,
+        epochs: fitted.records,
+    })
+}
 
-    let sampler = Sampler::new(set, false);
-    let catalog = CatalogInputs::new(set, &device);
-    let examples: Vec<(usize, usize)> = set
-        .train
-        .iter()
-        .enumerate()
-        .flat_map(|(u, outfits)| (0..outfits.len()).map(move |i| (u, i)))
-        .collect();
-    let steps = examples.len().div_ceil(config.batch_size.max(1));
-    progress.set_length((steps * config.epochs) as u64);
-    progress.set_position((steps * epochs.len()) as u64);
-    let terms = config.terms();
-    for epoch in epochs.len()..config.epochs {
-        let started = Instant::now();
-        let mode = config.mode(epoch);
-        let mut rng = ChaCha8Rng::seed_from_u64(
-            config.seed ^ ((epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-        );
-        let mut order = examples.clone();
+/// Fashion Hash Net's part of the training loop: BPR over sampled outfit pairs plus the
+/// consistency hinge, with the codes' relaxation set by the epoch.
+struct OutfitSteps<'a> {
+    set: &'a OutfitSet,
+    config: &'a OutfitTrainConfig,
+    sampler: Sampler<'a>,
+    catalog: CatalogInputs,
+    /// Every (user, index of one of their training outfits).
+    examples: Vec<(usize, usize)>,
+    device: Device,
+}
+
+/// One step's examples, with what the epoch fixes for them.
+struct OutfitBatch {
+    examples: Vec<Example>,
+    negative_text: Option<Tensor<2>>,
+    mode: CodeMode,
+}
+
+impl TrainStep for OutfitSteps<'_> {
+    type Model = FashionHashNet;
+    type Batch = OutfitBatch;
+
+    fn steps_per_epoch(&self) -> usize {
+        self.examples.len().div_ceil(self.config.batch_size.max(1))
+    }
+
+    fn batches(&self, epoch: usize) -> impl Iterator<Item = OutfitBatch> {
+        let (set, config) = (self.set, self.config);
+        let mode = config.mode(epoch - 1);
+        let mut rng = epoch_rng(config.seed, epoch);
+        let mut order = self.examples.clone();
         order.shuffle(&mut rng);
-        let (mut loss_sum, mut bpr_sum, mut hinge_sum) = (0.0, 0.0, 0.0);
-        for chunk in order.chunks(config.batch_size.max(1)) {
-            let batch: Vec<Example> = chunk
+        let chunks: Vec<Vec<(usize, usize)>> = order
+            .chunks(config.batch_size.max(1))
+            .map(<[_]>::to_vec)
+            .collect();
+        chunks.into_iter().map(move |chunk| {
+            let examples = chunk
                 .iter()
                 .map(|&(user, index)| {
                     let positive = set.train[user][index];
@@ -107,7 +149,7 @@ pub fn train_outfits(
                     Example {
                         user,
                         positive,
-                        negative: sampler.negative(
+                        negative: self.sampler.negative(
                             user,
                             &positive,
                             config.hard_negative_rate,
@@ -117,83 +159,90 @@ pub fn train_outfits(
                         history: if config.model.user_ids > 0 {
                             Vec::new()
                         } else {
-                            sampler.history(user, Some(index))
+                            self.sampler.history(user, Some(index))
                         },
                     }
                 })
                 .collect();
-            let negative_text = catalog.negative_text(&mut rng, &device);
-            let (codes, hinge) =
-                model.item_codes_with_consistency(&catalog.inputs, negative_text, mode);
-            let users: Vec<usize> = batch.iter().map(|e| e.user).collect();
-            let histories: Vec<Vec<usize>> = batch.iter().map(|e| e.history.clone()).collect();
-            let requests: Vec<Option<usize>> = batch.iter().map(|e| e.request).collect();
-            let user = user_codes(
-                &model,
-                &config.model,
-                &codes,
-                &catalog,
-                &UserBatch {
-                    users: &users,
-                    histories: &histories,
-                    requests: &requests,
-                },
+            OutfitBatch {
+                examples,
+                negative_text: self.catalog.negative_text(&mut rng, &self.device),
                 mode,
-            );
-            let positives: Vec<Outfit> = batch.iter().map(|e| e.positive).collect();
-            let negatives: Vec<Outfit> = batch.iter().map(|e| e.negative).collect();
-            let (pos, pos_present) = gather_outfits(&codes, &positives, set.slots);
-            let (neg, neg_present) = gather_outfits(&codes, &negatives, set.slots);
-            let pos = model
-                .outfit_scores(user.clone(), pos, pos_present)
-                .total(terms);
-            let neg = model.outfit_scores(user, neg, neg_present).total(terms);
-            let bpr = bpr_loss(
-                pos.mul_scalar(config.bpr_scale),
-                neg.mul_scalar(config.bpr_scale),
-            );
-            let loss = bpr.clone() + hinge.clone().mul_scalar(CONSISTENCY_WEIGHT);
-            loss_sum += f64::from(loss.clone().into_scalar::<f32>());
-            bpr_sum += f64::from(bpr.into_scalar::<f32>());
-            hinge_sum += f64::from(hinge.into_scalar::<f32>());
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(config.learning_rate, model, grads);
-            progress.inc(1);
-        }
-        let n = steps.max(1) as f64;
-        let record = OutfitEpoch {
-            epoch: epoch + 1,
-            beta: match mode {
+            }
+        })
+    }
+
+    fn step(&self, model: &FashionHashNet, batch: OutfitBatch) -> TrainOutput {
+        let OutfitBatch {
+            examples,
+            negative_text,
+            mode,
+        } = batch;
+        let (codes, hinge) =
+            model.item_codes_with_consistency(&self.catalog.inputs, negative_text, mode);
+        let users: Vec<usize> = examples.iter().map(|e| e.user).collect();
+        let histories: Vec<Vec<usize>> = examples.iter().map(|e| e.history.clone()).collect();
+        let requests: Vec<Option<usize>> = examples.iter().map(|e| e.request).collect();
+        let user = user_codes(
+            model,
+            &self.config.model,
+            &codes,
+            &self.catalog,
+            &UserBatch {
+                users: &users,
+                histories: &histories,
+                requests: &requests,
+            },
+            mode,
+        );
+        let positives: Vec<Outfit> = examples.iter().map(|e| e.positive).collect();
+        let negatives: Vec<Outfit> = examples.iter().map(|e| e.negative).collect();
+        let slots = self.set.slots;
+        let (pos, pos_present) = gather_outfits(&codes, &positives, slots);
+        let (neg, neg_present) = gather_outfits(&codes, &negatives, slots);
+        let terms = self.config.terms();
+        let pos = model
+            .outfit_scores(user.clone(), pos, pos_present)
+            .total(terms);
+        let neg = model.outfit_scores(user, neg, neg_present).total(terms);
+        let scale = self.config.bpr_scale;
+        let bpr = bpr_loss(pos.mul_scalar(scale), neg.mul_scalar(scale));
+        let loss = bpr.clone() + hinge.clone().mul_scalar(CONSISTENCY_WEIGHT);
+        TrainOutput::new(model, loss, vec![bpr, hinge])
+    }
+}
+
+impl ValidStep for OutfitSteps<'_> {
+    type Valid = ();
+    type Record = OutfitEpoch;
+
+    fn validate(&self, _model: &FashionHashNet) -> Result<(), TrainError> {
+        Ok(())
+    }
+
+    fn describe(&self, epoch: &EpochSummary, _valid: &()) -> String {
+        format!(
+            "outfit epoch {}/{}: BPR {:.4}  consistency {:.4}",
+            epoch.epoch,
+            self.config.epochs,
+            epoch.part(0),
+            epoch.part(1)
+        )
+    }
+
+    fn record(&self, epoch: &EpochSummary, _valid: ()) -> OutfitEpoch {
+        OutfitEpoch {
+            epoch: epoch.epoch,
+            beta: match self.config.mode(epoch.epoch - 1) {
                 CodeMode::Relaxed { beta } => beta,
                 CodeMode::Float => 0.0,
             },
-            loss: loss_sum / n,
-            bpr: bpr_sum / n,
-            consistency: hinge_sum / n,
-            seconds: started.elapsed().as_secs_f64(),
-        };
-        progress.set_message(format!(
-            "epoch {}/{}  BPR {:.4}  consistency {:.4}",
-            epoch + 1,
-            config.epochs,
-            record.bpr,
-            record.consistency
-        ));
-        epochs.push(record);
-        save_checkpoint(
-            dir,
-            &CheckpointProgress {
-                config: config_json.clone(),
-                epochs_done: epoch + 1,
-                records: epochs.clone(),
-                best_epoch: 0,
-            },
-            &model,
-            &optimizer,
-        )?;
+            loss: epoch.loss(),
+            bpr: epoch.part(0),
+            consistency: epoch.part(1),
+            seconds: epoch.seconds,
+        }
     }
-    let model = load_trained(set, config, dir, base)?;
-    Ok(TrainedOutfits { model, epochs })
 }
 
 /// The finished model of a checkpoint folder, on the plain CPU device.
@@ -205,12 +254,10 @@ pub fn load_trained(
 ) -> Result<FashionHashNet, TrainError> {
     let saved: CheckpointProgress<OutfitEpoch> = read_json(&progress_path(dir))?;
     if saved.epochs_done < config.epochs {
-        return Err(TrainError::Checkpoint {
+        return Err(TrainError::Unfinished {
             path: dir.to_path_buf(),
-            message: format!(
-                "training stopped after epoch {} of {}; resume it first",
-                saved.epochs_done, config.epochs
-            ),
+            epochs_done: saved.epochs_done,
+            epochs: config.epochs,
         });
     }
     set.check(config)?;
