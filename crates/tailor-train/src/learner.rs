@@ -348,11 +348,18 @@ mod tests {
         patience: None,
     };
 
+    /// Burn seeds its initialisation per process: two tests that initialise at once would draw
+    /// each other's weights.
+    static ONE_TRAINING_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     fn train(
         dir: &Path,
         schedule: &Schedule,
         log: &dyn Fn(&str),
     ) -> Result<(Vec<f32>, Vec<Epoch>, usize), TrainError> {
+        let _turn = ONE_TRAINING_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let device = Device::flex().autodiff();
         device.seed(3);
         let task = LineFit::new(&device);
@@ -410,6 +417,9 @@ mod tests {
         let temp = tempfile::tempdir().unwrap();
         let dir = temp.path().join("run");
         train(&dir, &SCHEDULE, &|_| {}).unwrap();
+        let turn = ONE_TRAINING_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let device = Device::flex().autodiff();
         let other = fit(
             &LineFit::new(&device),
@@ -424,6 +434,7 @@ mod tests {
             &ProgressBar::hidden(),
             &|_| {},
         );
+        drop(turn);
         assert!(matches!(other, Err(TrainError::OtherTraining { .. })));
 
         // With a learning rate of 0 no epoch beats the first: stopped after 2 more.
