@@ -39,7 +39,8 @@ use crate::checkpoint::{
 use crate::error::TrainError;
 use crate::evaluate::to_matrix;
 use crate::learner::{
-    Checkpoints, EpochSummary, Schedule, TrainOutput, TrainStep, ValidStep, epoch_rng, fit,
+    Checkpoints, EpochSummary, LossOnly, Schedule, TrainOutput, TrainStep, ValidStep, epoch_rng,
+    fit,
 };
 use crate::next_item::{EpochLog, LeaveLastOut, LeaveOneOutMetrics, Phase, masked_rank};
 use crate::tensors::{CatalogTensors, index_tensor, matrix_tensor, normalize_rows};
@@ -374,16 +375,8 @@ pub fn pretrain_courier(
         &steps,
         tower,
         AdamConfig::new().init(),
-        &Schedule {
-            epochs: config.pretrain_epochs,
-            learning_rate: config.learning_rate,
-            patience: None,
-        },
-        &Checkpoints {
-            dir,
-            identity,
-            resume: true,
-        },
+        &Schedule::fixed(config.pretrain_epochs, config.learning_rate),
+        &Checkpoints::resuming(dir, identity),
         progress,
         log,
     )?;
@@ -430,26 +423,9 @@ impl TrainStep for PretrainSteps<'_> {
     }
 }
 
-impl ValidStep for PretrainSteps<'_> {
-    type Valid = ();
-    /// The epoch's mean InfoNCE.
-    type Record = f64;
-
-    fn validate(&self, _tower: &ItemTower) -> Result<(), TrainError> {
-        Ok(())
-    }
-
-    fn describe(&self, epoch: &EpochSummary, _valid: &()) -> String {
-        format!(
-            "COURIER pretraining epoch {}: InfoNCE {:.4}",
-            epoch.epoch,
-            epoch.loss()
-        )
-    }
-
-    fn record(&self, epoch: &EpochSummary, _valid: ()) -> f64 {
-        epoch.loss()
-    }
+impl LossOnly for PretrainSteps<'_> {
+    const TRAINING: &'static str = "COURIER pretraining";
+    const LOSS: &'static str = "InfoNCE";
 }
 
 /// A trained sequence ranker: the weights of its best epoch, and every epoch's record.
@@ -498,11 +474,7 @@ pub fn train_sequence_ranker(
         model,
         AdamConfig::new().init(),
         &config.schedule(),
-        &Checkpoints {
-            dir: checkpoint_dir,
-            identity,
-            resume: true,
-        },
+        &Checkpoints::resuming(checkpoint_dir, identity),
         progress,
         log,
     )?;

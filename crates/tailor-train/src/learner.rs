@@ -125,6 +125,15 @@ pub struct Schedule {
 }
 
 impl Schedule {
+    /// `epochs` epochs at `learning_rate`, without early stopping.
+    pub fn fixed(epochs: usize, learning_rate: f64) -> Schedule {
+        Schedule {
+            epochs,
+            learning_rate,
+            patience: None,
+        }
+    }
+
     /// Whether a run with `epochs_done` epochs, the best being `best_epoch` (0 for none), is
     /// over: all epochs trained, or stopped early.
     pub fn finished(&self, epochs_done: usize, best_epoch: usize) -> bool {
@@ -143,6 +152,50 @@ pub struct Checkpoints<'a> {
     pub identity: serde_json::Value,
     /// Continue a folder that holds finished epochs; without it such a folder is refused.
     pub resume: bool,
+}
+
+impl<'a> Checkpoints<'a> {
+    /// A folder that continues what it holds of the same training (and refuses another).
+    pub fn resuming(dir: &'a Path, identity: serde_json::Value) -> Checkpoints<'a> {
+        Checkpoints {
+            dir,
+            identity,
+            resume: true,
+        }
+    }
+}
+
+/// A training with nothing to validate, whose epoch record is its mean loss: pretraining, and
+/// the baselines scored only at the end. It gets its [`ValidStep`] from this.
+pub trait LossOnly: TrainStep {
+    /// What trains, for the log line: "COURIER pretraining epoch 3: InfoNCE 1.2345".
+    const TRAINING: &'static str;
+    /// The loss's name.
+    const LOSS: &'static str;
+}
+
+impl<T: LossOnly> ValidStep for T {
+    type Valid = ();
+    /// The epoch's mean loss.
+    type Record = f64;
+
+    fn validate(&self, _model: &Self::Model) -> Result<(), TrainError> {
+        Ok(())
+    }
+
+    fn describe(&self, epoch: &EpochSummary, _valid: &()) -> String {
+        format!(
+            "{} epoch {}: {} {:.4}",
+            T::TRAINING,
+            epoch.epoch,
+            T::LOSS,
+            epoch.loss()
+        )
+    }
+
+    fn record(&self, epoch: &EpochSummary, _valid: ()) -> f64 {
+        epoch.loss()
+    }
 }
 
 /// A finished [`fit`].

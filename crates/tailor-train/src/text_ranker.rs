@@ -205,11 +205,7 @@ pub fn train(
         &steps,
         model,
         optimizer,
-        &Schedule {
-            epochs: config.epochs,
-            learning_rate: config.learning_rate,
-            patience: None,
-        },
+        &Schedule::fixed(config.epochs, config.learning_rate),
         &Checkpoints {
             dir: checkpoint_dir,
             identity,

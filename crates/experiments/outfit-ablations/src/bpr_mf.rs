@@ -15,9 +15,7 @@ use serde::Serialize;
 use tailor_data::Outfit;
 use tailor_model::fhn::bpr_loss;
 use tailor_train::TrainError;
-use tailor_train::learner::{
-    Checkpoints, EpochSummary, Schedule, TrainOutput, TrainStep, ValidStep, fit,
-};
+use tailor_train::learner::{Checkpoints, LossOnly, Schedule, TrainOutput, TrainStep, fit};
 use tailor_train::outfits::{EvalLists, OutfitMetrics, OutfitSet, Sampler, gather_outfits};
 use tailor_train::tensors::{index_tensor, to_vec};
 
@@ -53,16 +51,11 @@ pub fn bpr_mf_outfits(
         &steps,
         model,
         AdamConfig::new().init(),
-        &Schedule {
-            epochs: config.epochs,
-            learning_rate: 1e-2,
-            patience: None,
-        },
-        &Checkpoints {
+        &Schedule::fixed(config.epochs, 1e-2),
+        &Checkpoints::resuming(
             dir,
-            identity: serde_json::json!({ "bpr_mf_outfits": config, "items": set.items(), "users": set.users }),
-            resume: true,
-        },
+            serde_json::json!({ "bpr_mf_outfits": config, "items": set.items(), "users": set.users }),
+        ),
         &ProgressBar::hidden(),
         &|_| {},
     )?;
@@ -154,24 +147,7 @@ impl TrainStep for OutfitMfSteps<'_> {
     }
 }
 
-impl ValidStep for OutfitMfSteps<'_> {
-    type Valid = ();
-    /// The epoch's mean BPR loss.
-    type Record = f64;
-
-    fn validate(&self, _model: &OutfitMf) -> Result<(), TrainError> {
-        Ok(())
-    }
-
-    fn describe(&self, epoch: &EpochSummary, _valid: &()) -> String {
-        format!(
-            "BPR-MF over outfits epoch {}: loss {:.4}",
-            epoch.epoch,
-            epoch.loss()
-        )
-    }
-
-    fn record(&self, epoch: &EpochSummary, _valid: ()) -> f64 {
-        epoch.loss()
-    }
+impl LossOnly for OutfitMfSteps<'_> {
+    const TRAINING: &'static str = "BPR-MF over outfits";
+    const LOSS: &'static str = "loss";
 }

@@ -56,9 +56,7 @@ use tailor_model::image::{ImageTower, ImageTowerConfig};
 use tailor_model::intention::{History, info_nce, reconstruct, same_item_mask};
 
 use tailor_train::TrainError;
-use tailor_train::learner::{
-    Checkpoints, EpochSummary, Schedule, TrainOutput, TrainStep, ValidStep, fit,
-};
+use tailor_train::learner::{Checkpoints, LossOnly, Schedule, TrainOutput, TrainStep, fit};
 use tailor_train::metrics::auc;
 use tailor_train::tensors::{index_tensor, normalize_rows, to_vec};
 
@@ -572,16 +570,11 @@ fn pretrain_classification(
         &steps,
         model,
         AdamConfig::new().init(),
-        &Schedule {
-            epochs: config.classification_epochs,
-            learning_rate: config.learning_rate,
-            patience: None,
-        },
-        &Checkpoints {
-            dir: &checkpoints.join("classification"),
-            identity: serde_json::json!({ "config": config, "images": classes.len() }),
-            resume: true,
-        },
+        &Schedule::fixed(config.classification_epochs, config.learning_rate),
+        &Checkpoints::resuming(
+            &checkpoints.join("classification"),
+            serde_json::json!({ "config": config, "images": classes.len() }),
+        ),
         &ProgressBar::hidden(),
         &|_| progress.inc(1),
     )?;
@@ -629,22 +622,9 @@ impl TrainStep for ClassificationSteps<'_> {
     }
 }
 
-impl ValidStep for ClassificationSteps<'_> {
-    type Valid = ();
-    /// The epoch's mean cross-entropy.
-    type Record = f64;
-
-    fn validate(&self, _model: &Classifier) -> Result<(), TrainError> {
-        Ok(())
-    }
-
-    fn describe(&self, epoch: &EpochSummary, _valid: &()) -> String {
-        format!("classification epoch {}: {:.4}", epoch.epoch, epoch.loss())
-    }
-
-    fn record(&self, epoch: &EpochSummary, _valid: ()) -> f64 {
-        epoch.loss()
-    }
+impl LossOnly for ClassificationSteps<'_> {
+    const TRAINING: &'static str = "classification pretraining";
+    const LOSS: &'static str = "cross-entropy";
 }
 
 fn classifier_accuracy(
@@ -708,16 +688,11 @@ fn pretrain_courier(
         &steps,
         tower,
         AdamConfig::new().init(),
-        &Schedule {
-            epochs: config.courier_epochs,
-            learning_rate: config.learning_rate,
-            patience: None,
-        },
-        &Checkpoints {
-            dir: &checkpoints.join("courier"),
-            identity: serde_json::json!({ "config": config, "examples": examples.len() }),
-            resume: true,
-        },
+        &Schedule::fixed(config.courier_epochs, config.learning_rate),
+        &Checkpoints::resuming(
+            &checkpoints.join("courier"),
+            serde_json::json!({ "config": config, "examples": examples.len() }),
+        ),
         &ProgressBar::hidden(),
         &|_| progress.inc(1),
     )?;
@@ -800,22 +775,9 @@ impl TrainStep for CourierSteps<'_> {
     }
 }
 
-impl ValidStep for CourierSteps<'_> {
-    type Valid = ();
-    /// The epoch's mean InfoNCE.
-    type Record = f64;
-
-    fn validate(&self, _tower: &ImageTower) -> Result<(), TrainError> {
-        Ok(())
-    }
-
-    fn describe(&self, epoch: &EpochSummary, _valid: &()) -> String {
-        format!("COURIER epoch {}: {:.4}", epoch.epoch, epoch.loss())
-    }
-
-    fn record(&self, epoch: &EpochSummary, _valid: ()) -> f64 {
-        epoch.loss()
-    }
+impl LossOnly for CourierSteps<'_> {
+    const TRAINING: &'static str = "COURIER pretraining";
+    const LOSS: &'static str = "InfoNCE";
 }
 
 /// L2-normalised features [items, dim] of every catalog image, row-major.

@@ -77,16 +77,8 @@ pub fn train_outfits(
         &steps,
         model,
         AdamConfig::new().init(),
-        &Schedule {
-            epochs: config.epochs,
-            learning_rate: config.learning_rate,
-            patience: None,
-        },
-        &Checkpoints {
-            dir,
-            identity,
-            resume: true,
-        },
+        &Schedule::fixed(config.epochs, config.learning_rate),
+        &Checkpoints::resuming(dir, identity),
         progress,
         log,
     )?;
