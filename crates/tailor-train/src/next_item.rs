@@ -158,7 +158,9 @@ pub struct BprMfConfig {
 }
 
 /// BPR-MF (Rendle et al. 2009), plain SGD over every training interaction with one sampled
-/// unseen item; the epoch with the best validation NDCG@10 is kept.
+/// unseen item; the epoch with the best validation NDCG@10 is kept. It is the paper's sparse
+/// update rather than a model on `learner::fit`: each step changes three rows, where an autodiff
+/// step would produce gradients for the whole user and item tables.
 pub fn bpr_mf(
     split: &LeaveLastOut,
     items: usize,

@@ -3,7 +3,6 @@
 //! renders, so the training machine needs no system fonts and plotters no font-loading features.
 //! Plotting never panics on odd input: non-finite values leave gaps, empty input gives empty axes.
 
-use std::error::Error;
 use std::ops::Range;
 use std::path::Path;
 
@@ -19,7 +18,9 @@ const RECALL_SIZE: (u32, u32) = (800, 560);
 const FONT: &str = "sans-serif";
 const MARKER_RADIUS: i32 = 3;
 
-type DrawResult = Result<(), Box<dyn Error>>;
+/// What plotters' SVG backend fails with: it writes into a string, so in practice a layout error.
+type DrawError = DrawingAreaErrorKind<std::io::Error>;
+type DrawResult = Result<(), DrawError>;
 
 /// What one training epoch reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -269,12 +270,11 @@ fn render(
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE)
-            .map_err(Into::into)
             .and_then(|()| draw(&root))
-            .and_then(|()| root.present().map_err(Into::into))
-            .map_err(|error| TrainError::Plot {
+            .and_then(|()| root.present())
+            .map_err(|source| TrainError::Plot {
                 path: path.to_path_buf(),
-                message: error.to_string(),
+                source,
             })?;
     }
     std::fs::write(path, svg).map_err(|source| TrainError::Io {

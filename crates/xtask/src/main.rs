@@ -6,6 +6,7 @@
 // The binary's own crate: it prints the tables and owns the progress reporter.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod background;
 mod bench;
 mod fingerprint;
 mod seeds;
@@ -19,6 +20,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use background::Background;
 use setup::Tools;
 use wasm::Flavour;
 
@@ -95,6 +97,7 @@ fn main() -> Result<()> {
     match cli.command {
         Task::Setup => {
             Tools::ensure(&root)?;
+            setup::wasm_bindgen_cli()?;
         }
         Task::Wasm { flavour } => {
             let tools = Tools::ensure(&root)?;
@@ -125,30 +128,40 @@ fn test(root: &Path, only: Option<TestPart>) -> Result<()> {
         None
     };
     if runs(TestPart::Cargo) {
-        step("cargo fmt --check and cargo clippy -D warnings");
+        step("cargo fmt --check");
         run(cargo().args(["fmt", "--all", "--check"])).context(
             "code is not formatted: run `cargo fmt --all` (or `rustup component add rustfmt`)",
         )?;
-        run(cargo().args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))
-        .context("clippy found problems (or is missing: `rustup component add clippy`)")?;
+    }
+    // The wasm builds write only target/release (their build scripts) and
+    // target/wasm32-unknown-unknown, never the target/debug that clippy and the cargo tests lock,
+    // so they run beside them, as a second process. On 2 cores each then fills the time the other
+    // leaves a core idle: a long crate compiled alone, a link, a single-threaded test.
+    let wasm_builds = if tools.is_some() {
+        step("wasm builds (CPU and WebGPU flavours)");
+        Some(Background::start(
+            "the wasm builds",
+            &["wasm"],
+            &target_dir().join("wasm-build.log"),
+        )?)
+    } else {
+        None
+    };
+    if runs(TestPart::Cargo) {
+        step("cargo clippy -D warnings, as the build of every target of the workspace's tests");
+        run(cargo_test()?.args(["--workspace", "--all-targets", "--no-run"]))
+            .context("clippy found problems (or is missing: `rustup component add clippy`)")?;
     }
     let experiments = experiment_crates(root)?;
     match only {
         None => {
             step("cargo test --workspace (the product crates and the experiments' quick checks)");
-            run(cargo().args(["test", "--workspace"]))?;
+            run(cargo_test()?.arg("--workspace"))?;
         }
         Some(TestPart::Cargo) => {
             step("cargo test: the product crates");
-            let mut command = cargo();
-            command.args(["test", "--workspace"]);
+            let mut command = cargo_test()?;
+            command.arg("--workspace");
             for name in &experiments {
                 command.args(["--exclude", name]);
             }
@@ -156,8 +169,7 @@ fn test(root: &Path, only: Option<TestPart>) -> Result<()> {
         }
         Some(TestPart::Experiments) => {
             step("cargo test: the experiments' quick checks");
-            let mut command = cargo();
-            command.arg("test");
+            let mut command = cargo_test()?;
             for name in &experiments {
                 command.args(["-p", name]);
             }
@@ -173,9 +185,6 @@ fn test(root: &Path, only: Option<TestPart>) -> Result<()> {
          synthetic-bundles (the benchmark page's catalogs)",
     );
     build_debug_binaries()?;
-    for flavour in Flavour::ALL {
-        wasm::build(&tools, root, flavour)?;
-    }
     let tailor = target_dir().join("debug/tailor");
     // A small model on a slice of the same data: the browser tests need a real bundle, and the
     // full one takes 20 minutes to train from scratch. Its folder is named after its options and
@@ -206,6 +215,10 @@ fn test(root: &Path, only: Option<TestPart>) -> Result<()> {
         &target_dir().join("test-bench"),
         &[1000],
     )?;
+    if let Some(builds) = wasm_builds {
+        step("waiting for the wasm builds");
+        builds.finish()?;
+    }
     step("browser tests in headless Chromium");
     let tests_dir = root.join("tests/browser");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&tests_dir)
@@ -527,7 +540,26 @@ fn kept_run<'a>(
 /// them (it links both for their integration tests): `cargo build -p` would resolve features
 /// for those packages alone and build most dependencies a second time.
 pub fn build_debug_binaries() -> Result<()> {
-    run(cargo().args(["test", "--workspace", "--no-run"]))
+    run(cargo_test()?.args(["--workspace", "--no-run"]))
+}
+
+/// `cargo test`, built the way `cargo clippy -- -D warnings` builds: the workspace's own crates
+/// are compiled by clippy-driver (named in `RUSTC_WORKSPACE_WRAPPER`, with clippy's arguments in
+/// `CLIPPY_ARGS`, as cargo-clippy itself passes them), which lints them and then compiles them
+/// as rustc would. The tests' build is then also the clippy pass, where a separate `cargo
+/// clippy` checked every dependency a second time (8 of the 32 minutes of a cold run up to the
+/// tests). Every `cargo test` of xtask goes through here: cargo rebuilds the workspace's crates
+/// when the wrapper changes, so they all share one build.
+pub fn cargo_test() -> Result<Command> {
+    let mut command = cargo();
+    command
+        .arg("test")
+        .env("RUSTC_WORKSPACE_WRAPPER", setup::clippy_driver()?)
+        .env(
+            "CLIPPY_ARGS",
+            "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__",
+        );
+    Ok(command)
 }
 
 /// The shared cargo target directory: `$CARGO_TARGET_DIR`, else `~/.cache/tailor-target`.

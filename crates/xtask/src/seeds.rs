@@ -15,7 +15,7 @@ use anyhow::{Context, Result, bail};
 use crate::setup::Tools;
 use crate::wasm::{self, Flavour};
 use crate::{
-    TEST_BUNDLE_OPTIONS, TEST_OUTFITS_IMPORT, TEST_OUTFITS_OPTIONS, TEST_SHOP_IMPORT, cargo,
+    TEST_BUNDLE_OPTIONS, TEST_OUTFITS_IMPORT, TEST_OUTFITS_OPTIONS, TEST_SHOP_IMPORT, cargo_test,
     kept_run, node, step, target_dir, train_and_export,
 };
 
@@ -94,9 +94,8 @@ pub fn audit(root: &Path, seeds: &[u64], only: Option<Part>) -> Result<()> {
     for &seed in seeds.iter().filter(|_| only != Some(Part::Browser)) {
         for (label, args) in RUST_TESTS {
             step(&format!("seed {seed}: cargo test {}", args.join(" ")));
-            let mut command = cargo();
+            let mut command = cargo_test()?;
             command
-                .arg("test")
                 .args(args)
                 .args(["--", "--nocapture"])
                 .env("TAILOR_TEST_SEED", seed.to_string());

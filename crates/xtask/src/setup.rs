@@ -19,11 +19,12 @@ pub enum WasmToolchain {
     BuildStd { rustc: PathBuf, linker: PathBuf },
 }
 
-/// Everything outside cargo that the build and the tests run.
+/// Everything outside cargo that the build and the tests run, but wasm-bindgen-cli: the wasm
+/// build looks for (or installs) that one itself, so that its `cargo install` can run beside the
+/// other steps of `cargo xtask test`.
 #[derive(Debug, Clone)]
 pub struct Tools {
     pub wasm: WasmToolchain,
-    pub wasm_bindgen: PathBuf,
     pub wasm_opt: PathBuf,
     pub chromium: PathBuf,
 }
@@ -42,14 +43,12 @@ impl Tools {
         let mut apt = Apt::default();
         lint_tools()?;
         let wasm = wasm_toolchain(&mut apt)?;
-        let wasm_bindgen = wasm_bindgen_cli()?;
         let wasm_opt = npm_packages(root, &mut apt)?;
         let chromium = chromium(&mut apt)?;
         pip(&mut apt)?;
         fashion_mnist(&mut apt)?;
         Ok(Self {
             wasm,
-            wasm_bindgen,
             wasm_opt,
             chromium,
         })
@@ -73,6 +72,22 @@ fn lint_tools() -> Result<()> {
     }
     Ok(())
 }
+/// The clippy-driver of the toolchain that cargo runs, which `cargo_test` compiles the
+/// workspace's crates with.
+pub fn clippy_driver() -> Result<PathBuf> {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = output_of(Command::new(&rustc).args(["--print", "sysroot"]))
+        .context("cannot run `rustc --print sysroot`")?;
+    let driver = Path::new(&sysroot).join("bin/clippy-driver");
+    if !driver.is_file() {
+        bail!(
+            "{} is missing: run `rustup component add clippy`",
+            driver.display()
+        );
+    }
+    Ok(driver)
+}
+
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
 
 fn wasm_toolchain(apt: &mut Apt) -> Result<WasmToolchain> {
@@ -132,7 +147,9 @@ fn rust_lld() -> Result<PathBuf> {
     Ok(lld)
 }
 
-fn wasm_bindgen_cli() -> Result<PathBuf> {
+/// wasm-bindgen-cli at the version of the wasm-bindgen crate in Cargo.lock: found, or installed
+/// with `cargo install`.
+pub fn wasm_bindgen_cli() -> Result<PathBuf> {
     step("wasm-bindgen-cli at the version of the wasm-bindgen crate in Cargo.lock");
     let pkgid = output_of(cargo().args(["pkgid", "wasm-bindgen"]))
         .context("cannot find wasm-bindgen in Cargo.lock (`cargo pkgid wasm-bindgen` failed)")?;

@@ -1,8 +1,9 @@
 //! Fashion Hash Net's evaluation: per-user AUC and NDCG@10 on held-out outfits against
 //! sampled negatives, for the relaxed and the binary codes, against BPR-MF over outfits, a
 //! float-embedding version of the same model, and the paper's two one-term ablations, all in
-//! one run on the same lists. The outfits come from the seeded generator of
-//! `tailor_data::outfits` (so every figure is SYNTHETIC) or from a shop's outfit CSV.
+//! one run on the same lists. The outfits are a shop's, read as `tailor train --shop` reads them:
+//! by default the shop that `tailor import fashion-mnist-outfits` writes from the seeded
+//! generator of `tailor_data::outfits` (so every figure is SYNTHETIC).
 //!
 //! The preference half is also tested on real behaviour: MovieLens histories as single-item
 //! "outfits" for the paper's user-id variant, ranked over the full catalog from binary codes,
@@ -15,7 +16,7 @@ use std::time::Instant;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use tailor_core::quant::EmbeddingMatrix;
-use tailor_data::{FASHION_MNIST_CLASSES, Outfit, OutfitData};
+use tailor_data::{Outfit, OutfitData};
 use tailor_model::fhn::FashionHashNetConfig;
 
 use crate::bpr_mf::{BprMfOutfits, bpr_mf_outfits};
@@ -23,7 +24,6 @@ use movielens_comparison::{
     EvalCheckpoint, HistoryData, HistoryEvalConfig, ModelResult, Phase, bpr_mf, rank_users,
 };
 use tailor_train::TrainError;
-use tailor_train::embed::SentenceEncoder;
 use tailor_train::outfits::{
     CodeReading, EvalLists, ItemContent, OutfitEpoch, OutfitMetrics, OutfitSet, OutfitTrainConfig,
     model_codes, train_outfits,
@@ -60,25 +60,6 @@ impl OutfitEvalConfig {
         .with_epochs(self.epochs)
         .with_seed(self.seed)
     }
-}
-
-/// MiniLM embeddings of the Fashion-MNIST class names: the items' text side.
-pub fn class_name_embeddings(encoder: &SentenceEncoder) -> Result<EmbeddingMatrix, TrainError> {
-    encoder.embed_texts(&FASHION_MNIST_CLASSES)
-}
-
-/// Outfits over Fashion-MNIST items, with pictures and class-name texts, split for training.
-pub fn fashion_outfit_set(
-    data: &OutfitData,
-    class_text: EmbeddingMatrix,
-    test_per_user: usize,
-) -> OutfitSet {
-    outfit_set(
-        data,
-        tailor_data::OUTFIT_SLOTS.len(),
-        class_text,
-        test_per_user,
-    )
 }
 
 /// Outfits over `slots` slots, with their items' pictures and class-name texts (`class_text`

@@ -14,9 +14,9 @@ use burn::prelude::Device;
 use clap::Parser;
 use movielens_comparison::{EvalCheckpoint, HistoryData, HistoryEvalConfig};
 use outfit_ablations::{
-    OutfitEvalConfig, OutfitEvalReport, class_name_embeddings, fashion_outfit_set, outfit_set,
-    run_movielens_fhn, run_outfit_eval,
+    OutfitEvalConfig, OutfitEvalReport, outfit_set, run_movielens_fhn, run_outfit_eval,
 };
+use tailor_data::import::write_fashion_mnist_outfits;
 use tailor_data::shop::Shop;
 use tailor_data::{
     FashionMnist, MovieLensVariant, PackageCache, SyntheticOutfitConfig, read_outfit_csv,
@@ -97,6 +97,8 @@ fn outfits(args: &OutfitArgs) -> Result<()> {
     if let Some(shop) = &args.shop {
         return shop_outfits(args, shop, &checkpoints);
     }
+    // The generated outfits, or a CSV's over the same pictures, enter as any data set does: as
+    // the shop `tailor import fashion-mnist-outfits` writes, read back by the product's reader.
     let images = FashionMnist::load().context("cannot read Fashion-MNIST")?;
     let generator = if args.quick {
         SyntheticOutfitConfig::quick()
@@ -108,40 +110,20 @@ fn outfits(args: &OutfitArgs) -> Result<()> {
         ..generator
     };
     let mut data = synthetic_outfits(&images.train, &generator)?;
-    let mut identity = serde_json::json!({
-        "generator": &generator,
-        "config": &args.config,
-    });
     if let Some(csv) = &args.outfits_csv {
-        // The shop's own outfits over the same catalog replace the generated ones.
         let (users, outfits) = read_outfit_csv(csv, &data.items)?;
         data.users = users.len();
         data.outfits = outfits;
         data.synthetic = false;
-        identity["outfits_csv"] = serde_json::json!(tailor_core::sha256_hex(
-            &std::fs::read(csv).with_context(|| format!("reading {}", csv.display()))?
-        ));
     }
-    let encoder = SentenceEncoder::from_packages(&PackageCache::new(&args.cache), &Device::flex())?;
-    let class_text = class_name_embeddings(&encoder)?;
-    let set = fashion_outfit_set(&data, class_text, args.config.test_per_user);
-    eprintln!(
-        "{}: {} items, {} users, {} outfits",
-        if data.synthetic {
-            "SYNTHETIC outfits over Fashion-MNIST"
-        } else {
-            "outfits from the CSV"
-        },
-        set.items(),
-        set.users,
-        data.outfits.len()
-    );
-    let checkpoint = EvalCheckpoint::open(&checkpoints, &identity)
-        .with_context(|| format!("opening {}", checkpoints.display()))?;
-    let report = run_outfit_eval(&set, &args.config, data.synthetic, &checkpoint, &log)?;
-    write_json(&args.json, &report)?;
-    print_report(&report);
-    Ok(())
+    let shop = checkpoints.with_extension("shop");
+    if shop.exists() {
+        std::fs::remove_dir_all(&shop)
+            .with_context(|| format!("cannot remove the old {}", shop.display()))?;
+    }
+    write_fashion_mnist_outfits(&data, &shop)
+        .with_context(|| format!("cannot write the shop {}", shop.display()))?;
+    shop_outfits(args, &shop, &checkpoints)
 }
 
 /// The same evaluation on a shop's own outfits, read as `tailor train --shop` reads them.
@@ -169,9 +151,7 @@ fn shop_outfits(args: &OutfitArgs, dir: &Path, checkpoints: &Path) -> Result<()>
         outfits.data.outfits.len()
     );
     let identity = serde_json::json!({
-        "shop": dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()),
-        "outfits": outfits.data.outfits.len(),
-        "items": outfits.data.items.len(),
+        "shop": shop_digest(dir)?,
         "config": &args.config,
     });
     let checkpoint = EvalCheckpoint::open(checkpoints, &identity)
@@ -248,6 +228,28 @@ fn movielens(args: &OutfitArgs, variant: MovieLensVariant, checkpoints: &Path) -
         );
     }
     Ok(())
+}
+
+/// What the checkpoints are checked against: the SHA-256 of each file at the shop's top level
+/// (catalog, logs, outfits, tailor.toml), so that a shop edited in place is a new comparison. The
+/// pictures are named by the catalog.
+fn shop_digest(dir: &Path) -> Result<serde_json::Value> {
+    let mut files = serde_json::Map::new();
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    for entry in entries {
+        let path = entry
+            .with_context(|| format!("cannot list {}", dir.display()))?
+            .path();
+        if path.is_file()
+            && let Some(name) = path.file_name().and_then(|n| n.to_str())
+        {
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            files.insert(name.to_string(), tailor_core::sha256_hex(&bytes).into());
+        }
+    }
+    Ok(files.into())
 }
 
 fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
