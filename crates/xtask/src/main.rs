@@ -6,7 +6,6 @@
 // The binary's own crate: it prints the tables and owns the progress reporter.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod background;
 mod bench;
 mod fingerprint;
 mod seeds;
@@ -20,7 +19,6 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use background::Background;
 use setup::Tools;
 use wasm::Flavour;
 
@@ -97,7 +95,6 @@ fn main() -> Result<()> {
     match cli.command {
         Task::Setup => {
             Tools::ensure(&root)?;
-            setup::wasm_bindgen_cli()?;
         }
         Task::Wasm { flavour } => {
             let tools = Tools::ensure(&root)?;
@@ -132,22 +129,6 @@ fn test(root: &Path, only: Option<TestPart>) -> Result<()> {
         run(cargo().args(["fmt", "--all", "--check"])).context(
             "code is not formatted: run `cargo fmt --all` (or `rustup component add rustfmt`)",
         )?;
-    }
-    // The wasm builds write only target/release (their build scripts) and
-    // target/wasm32-unknown-unknown, never the target/debug that clippy and the cargo tests lock,
-    // so they run beside them, as a second process. On 2 cores each then fills the time the other
-    // leaves a core idle: a long crate compiled alone, a link, a single-threaded test.
-    let wasm_builds = if tools.is_some() {
-        step("wasm builds (CPU and WebGPU flavours)");
-        Some(Background::start(
-            "the wasm builds",
-            &["wasm"],
-            &target_dir().join("wasm-build.log"),
-        )?)
-    } else {
-        None
-    };
-    if runs(TestPart::Cargo) {
         step("cargo clippy -D warnings, as the build of every target of the workspace's tests");
         run(cargo_test()?.args(["--workspace", "--all-targets", "--no-run"]))
             .context("clippy found problems (or is missing: `rustup component add clippy`)")?;
@@ -185,6 +166,9 @@ fn test(root: &Path, only: Option<TestPart>) -> Result<()> {
          synthetic-bundles (the benchmark page's catalogs)",
     );
     build_debug_binaries()?;
+    for flavour in Flavour::ALL {
+        wasm::build(&tools, root, flavour)?;
+    }
     let tailor = target_dir().join("debug/tailor");
     // A small model on a slice of the same data: the browser tests need a real bundle, and the
     // full one takes 20 minutes to train from scratch. Its folder is named after its options and
@@ -215,10 +199,6 @@ fn test(root: &Path, only: Option<TestPart>) -> Result<()> {
         &target_dir().join("test-bench"),
         &[1000],
     )?;
-    if let Some(builds) = wasm_builds {
-        step("waiting for the wasm builds");
-        builds.finish()?;
-    }
     step("browser tests in headless Chromium");
     let tests_dir = root.join("tests/browser");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&tests_dir)
@@ -547,9 +527,9 @@ pub fn build_debug_binaries() -> Result<()> {
 /// are compiled by clippy-driver (named in `RUSTC_WORKSPACE_WRAPPER`, with clippy's arguments in
 /// `CLIPPY_ARGS`, as cargo-clippy itself passes them), which lints them and then compiles them
 /// as rustc would. The tests' build is then also the clippy pass, where a separate `cargo
-/// clippy` checked every dependency a second time (8 of the 32 minutes of a cold run up to the
-/// tests). Every `cargo test` of xtask goes through here: cargo rebuilds the workspace's crates
-/// when the wrapper changes, so they all share one build.
+/// clippy` checked every dependency a second time (8 minutes of a cold run on 2 cores). Every
+/// `cargo test` of xtask goes through here: cargo rebuilds the workspace's crates when the
+/// wrapper changes, so they all share one build.
 pub fn cargo_test() -> Result<Command> {
     let mut command = cargo();
     command

@@ -19,12 +19,11 @@ pub enum WasmToolchain {
     BuildStd { rustc: PathBuf, linker: PathBuf },
 }
 
-/// Everything outside cargo that the build and the tests run, but wasm-bindgen-cli: the wasm
-/// build looks for (or installs) that one itself, so that its `cargo install` can run beside the
-/// other steps of `cargo xtask test`.
+/// Everything outside cargo that the build and the tests run.
 #[derive(Debug, Clone)]
 pub struct Tools {
     pub wasm: WasmToolchain,
+    pub wasm_bindgen: PathBuf,
     pub wasm_opt: PathBuf,
     pub chromium: PathBuf,
 }
@@ -43,12 +42,14 @@ impl Tools {
         let mut apt = Apt::default();
         lint_tools()?;
         let wasm = wasm_toolchain(&mut apt)?;
+        let wasm_bindgen = wasm_bindgen_cli()?;
         let wasm_opt = npm_packages(root, &mut apt)?;
         let chromium = chromium(&mut apt)?;
         pip(&mut apt)?;
         fashion_mnist(&mut apt)?;
         Ok(Self {
             wasm,
+            wasm_bindgen,
             wasm_opt,
             chromium,
         })
@@ -147,9 +148,7 @@ fn rust_lld() -> Result<PathBuf> {
     Ok(lld)
 }
 
-/// wasm-bindgen-cli at the version of the wasm-bindgen crate in Cargo.lock: found, or installed
-/// with `cargo install`.
-pub fn wasm_bindgen_cli() -> Result<PathBuf> {
+fn wasm_bindgen_cli() -> Result<PathBuf> {
     step("wasm-bindgen-cli at the version of the wasm-bindgen crate in Cargo.lock");
     let pkgid = output_of(cargo().args(["pkgid", "wasm-bindgen"]))
         .context("cannot find wasm-bindgen in Cargo.lock (`cargo pkgid wasm-bindgen` failed)")?;

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 
-use crate::setup::{self, Tools, WasmToolchain};
+use crate::setup::{Tools, WasmToolchain};
 use crate::{cargo, run, step, target_dir};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -31,7 +31,6 @@ impl Flavour {
 
 pub fn build(tools: &Tools, root: &Path, flavour: Flavour) -> Result<()> {
     let name = flavour.name();
-    let wasm_bindgen = setup::wasm_bindgen_cli()?;
     step(&format!("wasm build, {name} flavour"));
     let mut command = cargo();
     command.args([
@@ -63,7 +62,7 @@ pub fn build(tools: &Tools, root: &Path, flavour: Flavour) -> Result<()> {
 
     let raw = target_dir().join("wasm32-unknown-unknown/release/tailor_wasm.wasm");
     let out_dir = root.join("web/pkg").join(name);
-    run(std::process::Command::new(&wasm_bindgen)
+    run(std::process::Command::new(&tools.wasm_bindgen)
         .args(["--target", "web", "--out-name", "tailor_wasm", "--out-dir"])
         .arg(&out_dir)
         .arg(&raw))?;
