@@ -8,6 +8,7 @@ const SENTENCES = {
   missing: 'The recommendation bundle was not found on the server.',
   network: 'The recommendation bundle could not be downloaded.',
   damaged: 'The recommendation bundle is damaged: a file does not match its checksum.',
+  integrity: 'The recommendation bundle is not the one this page expects: its manifest does not match the pinned integrity.',
   unknown_version: 'The recommendation bundle has a format version that this version of Tailor cannot read.',
   bad_manifest: 'The recommendation bundle has an invalid manifest.json.',
   bad_bundle: 'The recommendation bundle is damaged: its files cannot be used together.',

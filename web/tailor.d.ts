@@ -5,6 +5,7 @@ export type TailorErrorCode =
   | 'missing'          // manifest.json or a listed file answered 404
   | 'network'          // fetch failed, or an HTTP status other than 2xx / 404
   | 'damaged'          // a file's size or sha256 differs from the manifest
+  | 'integrity'        // manifest.json differs from the `integrity` the page pinned
   | 'unknown_version'  // manifest format_version is not the one this build reads
   | 'bad_manifest'     // manifest.json is not valid JSON, misses fields, or lists unsafe paths
   | 'bad_bundle'       // files verify but cannot be used together
@@ -64,7 +65,19 @@ export interface LoadOptions {
   onProgress?: (progress: LoadProgress) => void;
   /** Most history entries kept on the device (default 200, oldest dropped). */
   historyLimit?: number;
+  /** Pins manifest.json, like Subresource Integrity pins a script: "sha256-BASE64", as
+   * `tailor export` prints it. Any other manifest is refused with code 'integrity'. */
+  integrity?: string;
+  /** worker.js, for a page that serves it apart from tailor.js (default: beside it). */
+  workerUrl?: string | URL;
+  /** The folder that holds the `cpu/` and `webgpu/` wasm builds (default: `pkg/` beside
+   * tailor.js). */
+  wasmUrl?: string | URL;
 }
+
+/** Where Tailor.load() finds worker.js and the wasm builds unless told: beside tailor.js. */
+export declare const DEFAULT_WORKER_URL: string;
+export declare const DEFAULT_WASM_URL: string;
 
 /** One place in an outfit ("top", "shoes", ...); required slots are in every outfit. */
 export interface OutfitSlot {
@@ -149,6 +162,27 @@ export interface RecommendRequest {
   /** Item ids, most recent first (as `history.itemIds()` lists them). Default: the stored
    * on-device history; `[]` ranks without it. */
   history?: string[];
+  /** Item ids never returned (ids the catalog lacks exclude nothing). */
+  exclude?: string[];
+  /** Only items with this step in their category path ("Dresses"); "" (default) for all. */
+  category?: string;
+}
+
+export interface SimilarRequest {
+  /** The catalog item id the results are like; an unknown id rejects with 'bad_request'. */
+  item: string;
+  /** Default 10. */
+  k?: number;
+  exclude?: string[];
+  category?: string;
+}
+
+export interface SimilarItems {
+  item: string;
+  /** Best first (cosine of the item embeddings); never the item itself; `because` is empty. */
+  items: RecommendedItem[];
+  backend: Backend;
+  timings: { scoreMs: number };
 }
 
 /** "Because you viewed ...": a history item a result draws on. */
@@ -293,6 +327,8 @@ export declare class Tailor {
   /** Records catalog and outfit item ids alike. */
   readonly history: History;
   recommend(request: RecommendRequest): Promise<Recommendation>;
+  /** The k catalog items most like one item, by the cosine of their item embeddings. */
+  similar(request: SimilarRequest): Promise<SimilarItems>;
   /** The k best outfits that contain `anchor`; rejects with code 'bad_request' for an unknown
    * anchor, k outside 1..100, or a bundle without an outfit model. */
   completeOutfit(request: CompleteOutfitRequest): Promise<CompletedLook>;
@@ -304,20 +340,68 @@ export declare class Tailor {
   close(): void;
 }
 
+export type TailorRecsMode = 'search' | 'for-you' | 'similar';
+
+/** Every visible string of `<tailor-recs>`; `{name}` is replaced by a value. */
+export interface TailorRecsStrings {
+  placeholder: string;
+  search: string;
+  loading: string;
+  /** The progress bar's accessible name. */
+  progress: string;
+  /** `{count}` */
+  ready: string;
+  typeSomething: string;
+  /** `{count}`: announced through the live region. */
+  results: string;
+  noResults: string;
+  forYouEmpty: string;
+  similarNeedsItem: string;
+  /** The result list's accessible name. */
+  resultsLabel: string;
+  /** `{title}` */
+  because: string;
+  /** `{loaded}`, `{total}` (MB) */
+  bytes: string;
+}
+
 /** `<tailor-recs bundle="/bundle/" k="12" backend="auto">`, registered by importing
- * web/tailor-recs.js (whose declarations are in tailor-recs.d.ts). Attributes: `bundle` (default
- * "bundle/"), `k` (default 10), `backend` (default "auto"). Requests use the stored history;
- * a result with a reason shows "because you viewed <title>" (its first `because`). */
+ * `tailor-recommender/element` (web/tailor-recs.js). Attributes: `bundle` (default "bundle/"),
+ * `k` (default 10), `backend` (default "auto"), `worker-url`, `wasm-url`, `integrity`, `mode` (search,
+ * for-you, similar), `item` (for similar), `exclude` (comma-separated ids), `category`,
+ * `record-event` (default "click"; "none" records nothing), `locale` (prices; default the
+ * page's `lang`), `image-width` and `image-height` (the picture box, default 240 x 300).
+ * Each result is a product card (picture, title, price, class, "because you viewed <title>")
+ * linking to the item's page. */
 export interface TailorRecsElement extends HTMLElement {
   /** The loaded Tailor, or null while loading or after an error. */
   readonly recommender: Tailor | null;
   /** The `k` attribute (default 10). */
   readonly k: number;
-  /** Runs a request and renders it; null when not loaded, empty, or failed. */
+  readonly mode: TailorRecsMode;
+  /** The strings in use; assigning an object overrides any of them (the rest stay English). */
+  get strings(): Readonly<TailorRecsStrings>;
+  set strings(overrides: Partial<TailorRecsStrings>);
+  /** Runs a request in search mode and renders it; null when not loaded, empty, or failed. */
   search(query: string): Promise<Recommendation | null>;
+  /** Renders the current mode again (after the history changed, say). */
+  refresh(): Promise<Recommendation | SimilarItems | null>;
 }
 
-export interface TailorResultsDetail extends Recommendation {
+export interface TailorResultsDetail extends Partial<Recommendation> {
+  items: RecommendedItem[];
+  backend: Backend;
+  mode: TailorRecsMode;
+  /** The request ("" outside search mode). */
+  query: string;
+}
+
+export interface TailorSelectDetail {
+  /** The chosen item's catalog entry. */
+  item: CatalogItem;
+  /** Its place among the results, from 0. */
+  rank: number;
+  mode: TailorRecsMode;
   query: string;
 }
 
@@ -328,6 +412,8 @@ declare global {
   interface HTMLElementEventMap {
     'tailor-ready': CustomEvent<Tailor>;
     'tailor-results': CustomEvent<TailorResultsDetail>;
+    /** Cancelable: preventDefault() keeps the page (no navigation), the click is still recorded. */
+    'tailor-select': CustomEvent<TailorSelectDetail>;
     'tailor-error': CustomEvent<ReturnType<typeof describeError>>;
   }
 }

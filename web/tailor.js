@@ -1,9 +1,10 @@
 // Tailor's browser API. Plain ES module, no bundler needed:
 //
-//   import { Tailor } from '/web/tailor.js';
+//   import { Tailor } from 'tailor-recommender';        // or '/web/tailor.js', copied as files
 //   const rec = await Tailor.load('/bundle/', { backend: 'auto', onProgress });
 //   await rec.history.record({ itemId: '1080', event: 'view' });   // IndexedDB, on this device
 //   const result = await rec.recommend({ query: 'linen dress for a summer wedding', k: 20 });
+//   const like = await rec.similar({ item: '1080', k: 8, category: 'Dresses' });
 //   const look = await rec.completeOutfit({ anchor: rec.outfitItems[0].id, k: 3 });
 //
 // All model work runs in a module Web Worker (worker.js); this module only sends it requests.
@@ -23,21 +24,40 @@ export const LOOK_DIVERSITY = 0.1;
 
 const CONSTRUCT = Symbol('Tailor.load');
 
-/** The bundle URL made absolute (against the page), always ending in '/'. */
-function bundleUrl(url) {
+/** `url` (a string or a URL) made absolute against the page; `what` names it in errors. */
+function absoluteUrl(url, what) {
   if (typeof url !== 'string' && !(url instanceof URL)) {
-    throw new TailorError('bad_request', 'the bundle URL must be a string or a URL');
+    throw new TailorError('bad_request', `the ${what} must be a string or a URL`);
   }
   const base = globalThis.document?.baseURI ?? globalThis.location?.href;
-  let absolute;
   try {
-    absolute = new URL(url, base);
+    const absolute = new URL(url, base);
+    absolute.hash = '';
+    return absolute;
   } catch {
-    throw new TailorError('bad_request', `"${url}" is not a valid bundle URL`);
+    throw new TailorError('bad_request', `"${url}" is not a valid ${what}`);
   }
-  absolute.hash = '';
+}
+
+/** A folder URL made absolute (against the page), always ending in '/'. */
+function folderUrl(url, what) {
+  const absolute = absoluteUrl(url, what);
   if (!absolute.pathname.endsWith('/')) absolute.pathname += '/';
   return absolute.href;
+}
+
+/** Where the worker and the wasm builds are when the page does not say: beside this module, so
+ * that the package works from whatever path it is served under. */
+export const DEFAULT_WORKER_URL = new URL('./worker.js', import.meta.url).href;
+export const DEFAULT_WASM_URL = new URL('./pkg/', import.meta.url).href;
+
+function checkFilter(exclude, category) {
+  if (!Array.isArray(exclude) || exclude.some((id) => typeof id !== 'string')) {
+    throw new TailorError('bad_request', 'exclude must be an array of item ids (strings)');
+  }
+  if (typeof category !== 'string') {
+    throw new TailorError('bad_request', 'category must be a string ("" for every category)');
+  }
 }
 
 export class Tailor {
@@ -84,11 +104,24 @@ export class Tailor {
   /**
    * Loads a bundle in a new Web Worker.
    * @param {string | URL} url the bundle directory (holding manifest.json)
-   * @param {{backend?: 'auto'|'cpu'|'webgpu', onProgress?: (p: {file: string, loaded: number, total: number}) => void, historyLimit?: number}} [options]
+   * `workerUrl` is worker.js and `wasmUrl` the folder that holds the `cpu/` and `webgpu/` builds,
+   * for a page that serves them apart from this module (default: beside it).
+   * `integrity` ("sha256-BASE64", as `tailor export` prints it) pins manifest.json: a manifest
+   * with any other digest is refused with code 'integrity'.
+   * @param {{backend?: 'auto'|'cpu'|'webgpu', onProgress?: (p: {file: string, loaded: number, total: number}) => void,
+   *   historyLimit?: number, workerUrl?: string | URL, wasmUrl?: string | URL, integrity?: string}} [options]
    * @returns {Promise<Tailor>}
    */
-  static async load(url, { backend = 'auto', onProgress, historyLimit = DEFAULT_HISTORY_LIMIT } = {}) {
-    const absolute = bundleUrl(url);
+  static async load(url, {
+    backend = 'auto', onProgress, historyLimit = DEFAULT_HISTORY_LIMIT,
+    workerUrl = DEFAULT_WORKER_URL, wasmUrl = DEFAULT_WASM_URL, integrity,
+  } = {}) {
+    if (integrity !== undefined && typeof integrity !== 'string') {
+      throw new TailorError('bad_request', 'integrity must be a string such as "sha256-..."');
+    }
+    const absolute = folderUrl(url, 'bundle URL');
+    const workerScript = absoluteUrl(workerUrl, 'worker URL').href;
+    const wasm = folderUrl(wasmUrl, 'wasm URL');
     if (!BACKENDS.includes(backend)) {
       throw new TailorError('bad_request', `unknown backend "${backend}"; expected ${BACKENDS.join(', ')}`);
     }
@@ -100,13 +133,13 @@ export class Tailor {
     }
     let worker;
     try {
-      worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'tailor' });
+      worker = new Worker(workerScript, { type: 'module', name: 'tailor' });
     } catch (error) {
       throw new TailorError('worker', `cannot start the recommendation worker: ${error?.message ?? error}`);
     }
     const rec = new Tailor(CONSTRUCT, worker, absolute);
     try {
-      const loaded = await rec.#call('load', { url: absolute, backend }, onProgress);
+      const loaded = await rec.#call('load', { url: absolute, backend, wasmUrl: wasm, integrity: integrity ?? null }, onProgress);
       rec.backend = loaded.backend;
       rec.backendReason = loaded.backendReason;
       rec.device = loaded.device;
@@ -131,17 +164,37 @@ export class Tailor {
    * Ranks the catalog for a request. Without `history`, the stored on-device history is used
    * (most recent first); `history: []` ranks by the request alone. A personalizing bundle
    * explains each result by the history items it draws on (`because`, heaviest first).
-   * @param {{query: string, k?: number, history?: string[]}} request
+   * `exclude` (item ids) and `category` (a step of the category path, e.g. "Dresses") leave
+   * items out; fewer than `k` come back when fewer are left.
+   * @param {{query: string, k?: number, history?: string[], exclude?: string[], category?: string}} request
    * @returns {Promise<{items: {id: string, title: string, class: string, score: number, index: number,
    *   because: {id: string, title: string, weight: number}[]}[], backend: string, personalized: boolean,
    *   forYou: boolean, historyUsed: number, unknownHistory: string[],
    *   timings: {encodeMs: number, scoreMs: number}}>}
    */
-  async recommend({ query, k = 10, history } = {}) {
+  async recommend({ query, k = 10, history, exclude = [], category = '' } = {}) {
     if (this.#closed) throw new TailorError('closed', 'recommend() was called after close()');
     if (typeof query !== 'string') throw new TailorError('bad_request', 'query must be a string');
+    checkFilter(exclude, category);
     const ids = history === undefined ? await this.history.itemIds() : history;
-    return this.#call('recommend', { request: { query, k, history: ids } });
+    return this.#call('recommend', { request: { query, k, history: ids, exclude, category } });
+  }
+
+  /**
+   * The `k` catalog items most like `item` (the cosine of their item embeddings), the item
+   * itself left out; `exclude` and `category` as in recommend().
+   * @param {{item: string, k?: number, exclude?: string[], category?: string}} request
+   * @returns {Promise<{item: string, items: {id: string, title: string, class: string, score: number,
+   *   index: number, because: []}[], backend: string, timings: {scoreMs: number}}>}
+   */
+  async similar({ item, k = 10, exclude = [], category = '' } = {}) {
+    if (this.#closed) throw new TailorError('closed', 'similar() was called after close()');
+    if (typeof item !== 'string' || item.length === 0) {
+      throw new TailorError('bad_request', 'item must be a catalog item id (a non-empty string)');
+    }
+    if (!Number.isInteger(k)) throw new TailorError('bad_request', `k must be an integer, got ${k}`);
+    checkFilter(exclude, category);
+    return this.#call('similar', { request: { item, k, exclude, category } });
   }
 
   /**

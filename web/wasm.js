@@ -5,13 +5,14 @@ const FLAVOURS = ['cpu', 'webgpu'];
 
 /**
  * @param {'cpu' | 'webgpu'} flavour
+ * @param {string | URL} [base] the folder holding `cpu/` and `webgpu/` (default: `pkg/` beside this module)
  * @returns {Promise<typeof import('./pkg/cpu/tailor_wasm.js')>} the initialised module
  */
-export async function loadWasm(flavour = 'cpu') {
+export async function loadWasm(flavour = 'cpu', base = new URL('./pkg/', import.meta.url)) {
   if (!FLAVOURS.includes(flavour)) {
     throw new Error(`unknown wasm flavour "${flavour}"; expected one of ${FLAVOURS.join(', ')}`);
   }
-  const module = await import(`./pkg/${flavour}/tailor_wasm.js`);
+  const module = await import(new URL(`${flavour}/tailor_wasm.js`, base).href);
   await module.default();
   return module;
 }

@@ -1,8 +1,8 @@
 // The module Web Worker behind `Tailor`: it picks the backend, loads the wasm flavour and the
 // bundle, and answers recommend requests, so that the page never blocks on model work.
 //
-// Messages in:  {id, type: 'load', url, backend}   {id, type: 'recommend', request}
-//               {id, type: 'completeOutfit', request}
+// Messages in:  {id, type: 'load', url, backend, wasmUrl, integrity}   {id, type: 'recommend', request}
+//               {id, type: 'similar', request}   {id, type: 'completeOutfit', request}
 // Messages out: {id, type: 'progress', progress}   {id, ok: true, value}   {id, ok: false, error}
 // where error is {name: 'TailorError', code, message} (never a stack).
 
@@ -48,6 +48,7 @@ async function handle(message) {
     case 'load':
       return load(message);
     case 'recommend':
+    case 'similar':
     case 'completeOutfit':
       if (!recommender) throw new TailorError('internal', 'the recommender is not loaded');
       try {
@@ -60,7 +61,7 @@ async function handle(message) {
   }
 }
 
-async function load({ id, url, backend }) {
+async function load({ id, url, backend, wasmUrl, integrity }) {
   if (recommender) throw new TailorError('internal', 'this worker already holds a recommender');
   const onProgress = (progress) => {
     const { file, loaded, total } = progress ?? {};
@@ -83,13 +84,13 @@ async function load({ id, url, backend }) {
 
   let loaded;
   try {
-    loaded = await loadOn(choice.backend, url, onProgress);
+    loaded = await loadOn(choice.backend, url, wasmUrl, integrity, onProgress);
   } catch (error) {
     const e = TailorError.from(error);
     // 'auto' never fails just because the GPU did: the CPU build always works.
     if (backend !== 'auto' && backend !== undefined) throw e;
     if (choice.backend !== 'webgpu' || e.code !== 'backend') throw e;
-    loaded = await loadOn('cpu', url, onProgress);
+    loaded = await loadOn('cpu', url, wasmUrl, integrity, onProgress);
     choice = { backend: 'cpu', reason: `WebGPU failed to start (${e.message}), so the CPU (wasm) backend runs.` };
   }
   recommender = loaded;
@@ -111,18 +112,18 @@ async function load({ id, url, backend }) {
   }, outfitImages ? [outfitImages.buffer] : []);
 }
 
-async function loadOn(flavour, url, onProgress) {
+async function loadOn(flavour, url, wasmUrl, integrity, onProgress) {
   let wasm;
   try {
-    wasm = await loadWasm(flavour);
+    wasm = await loadWasm(flavour, wasmUrl);
   } catch (error) {
     throw new TailorError('wasm', `cannot load the ${flavour} wasm module: ${error?.message ?? error}`);
   }
   if (typeof wasm.Recommender?.load !== 'function') {
-    throw new TailorError('wasm', `the ${flavour} wasm module in web/pkg/ is out of date (it has no Recommender): rebuild it with \`cargo xtask wasm\``);
+    throw new TailorError('wasm', `the ${flavour} wasm module at ${wasmUrl ?? 'pkg/'} is out of date (it has no Recommender): rebuild it with \`cargo xtask wasm\``);
   }
   try {
-    return await wasm.Recommender.load(url, onProgress);
+    return await wasm.Recommender.load(url, onProgress, integrity ?? undefined);
   } catch (error) {
     throw TailorError.from(error, 'internal');
   }
@@ -149,7 +150,8 @@ async function chooseAuto(url) {
     const response = await fetch(new URL('manifest.json', url.endsWith('/') ? url : `${url}/`));
     if (response.ok) manifest = await response.json();
   } catch {
-    // Recommender.load fetches the manifest again and reports the problem precisely.
+    // Recommender.load fetches the manifest again, checks it (and its integrity, when pinned),
+    // and reports the problem precisely; this copy only picks the backend.
   }
   if (!manifest || typeof manifest !== 'object') {
     return { backend: 'cpu', reason: 'The bundle manifest could not be read, so the CPU (wasm) backend runs.' };

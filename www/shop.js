@@ -9,14 +9,15 @@
 // a view and shows, under it, outfits that contain it (completeOutfit). The outfits come from the
 // catalog's bundle when it has an outfit model, else from the bundle served at `?looks=`.
 //
-// Test hooks: `?bundle=/path/`, `?looks=/path/` (same-origin paths) and
+// Every URL is relative to the page, so the shop works under any path (`/shop/` as well as `/`).
+// Test hooks: `?bundle=path/`, `?looks=path/` (same-origin paths) and
 // `?backend=cpu|webgpu|auto` pick what to load; `window.tailorShop` = {ready, rec, looks, error,
 // result, look, idle}: `result` is the
 // recommendation on screen (with its query), `look` the outfits on screen (completeOutfit's
 // result with its query), `idle()` resolves once every click, request and clear made so far has
 // taken effect; <body data-state> is loading | ready | error.
 
-import { Tailor, renderError } from '/web/tailor.js';
+import { Tailor, renderError } from './web/tailor.js';
 
 const PAGE_SIZE = 60;
 /** Lookbook items per page, and outfits shown per chosen item. */
@@ -56,19 +57,24 @@ const ui = {
   lookMore: $('look-more'),
 };
 
-/** A same-origin path from ?name=, or the fallback (never another origin). */
+/** A same-origin URL from ?name= (absolute, or relative to the page), or the fallback
+ * (never another origin). */
 function pathParameter(name, fallback) {
   const value = new URLSearchParams(location.search).get(name);
-  return value && value.startsWith('/') && !value.startsWith('//') && !value.includes('\\')
-    ? value
-    : fallback;
+  if (!value || value.includes('\\')) return fallback;
+  try {
+    const url = new URL(value, location.href);
+    return url.origin === location.origin ? url.pathname : fallback;
+  } catch {
+    return fallback;
+  }
 }
 
 const params = new URLSearchParams(location.search);
-const bundle = pathParameter('bundle', '/bundle/');
+const bundle = pathParameter('bundle', 'bundle/');
 // Where complete the look comes from when the catalog's bundle has no outfit model: another
 // shop's bundle (the demo serves the Fashion-MNIST example shop's there).
-const looksBundle = pathParameter('looks', '/looks/');
+const looksBundle = pathParameter('looks', 'looks/');
 const backend = ['auto', 'cpu', 'webgpu'].includes(params.get('backend')) ? params.get('backend') : 'auto';
 
 const state = {

@@ -1,6 +1,7 @@
 // Damaged, missing and hostile bundles, in the shop and in <tailor-recs>: each problem is named in
 // plain words on the page, with no stack trace, and catalog text is only ever text.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -33,13 +34,24 @@ const session = useBrowser('www', () => {
   fs.writeFileSync(path.join(dirs.garbled, 'manifest.json'), '{"format_version": 1, "files": [');
   // hostile titles (written by the test once it knows which items to change)
   dirs.hostile = copyBundle('hostile');
+  // a bundle whose files and manifest are rewritten together (sizes and hashes matching)
+  dirs.rewritten = copyBundle('rewritten');
+  dirs.pinned = integrity(fs.readFileSync(path.join(dirs.rewritten, 'manifest.json')));
+  const catalog = readItems(dirs.rewritten);
+  catalog[0].title = 'Rewritten by whoever can write to the host';
+  rewriteVerified(dirs.rewritten, 'items.json', Buffer.from(JSON.stringify(catalog)));
   return {
     '/web': 'web',
     '/pages': 'tests/browser/pages',
     '/looks': outfitsBundle(),
-    ...Object.fromEntries(Object.entries(dirs).map(([name, dir]) => [`/${name}`, dir])),
+    ...Object.fromEntries(Object.entries(dirs).filter(([name]) => name !== 'pinned').map(([name, dir]) => [`/${name}`, dir])),
   };
 });
+
+/** Subresource Integrity of a file's bytes, as `tailor export` prints it for the manifest. */
+function integrity(bytes) {
+  return `sha256-${createHash('sha256').update(bytes).digest('base64')}`;
+}
 
 const CASES = [
   { name: 'flipped byte in query_tower.safetensors', dir: 'flip', code: 'damaged', expect: [/damaged/i, /query_tower\.safetensors/] },
@@ -193,4 +205,32 @@ test('hostile item titles render as text in the shop and in <tailor-recs>', asyn
   for (const line of explained.because) assert.equal(line, `because you viewed ${IMG}`);
   assert.deepEqual(element.problems, []);
   await element.page.close();
+});
+
+test('a manifest pinned with `integrity` refuses one rewritten together with its files', async () => {
+  const { page, problems } = await openPage(session.browser, `${session.server.url}/pages/index.html`);
+  const outcome = await page.evaluate(async ({ pinned, now }) => {
+    const { Tailor } = await import('/web/tailor.js');
+    const attempt = async (integrity) => {
+      try {
+        const rec = await Tailor.load('/rewritten/', { backend: 'cpu', integrity });
+        const title = rec.items[0].title;
+        rec.close();
+        return { ok: true, title };
+      } catch (error) {
+        return { ok: false, code: error.code, message: error.message };
+      }
+    };
+    return { pinned: await attempt(pinned), current: await attempt(now), malformed: await attempt('md5-abc') };
+  }, { pinned: dirs.pinned, now: integrity(fs.readFileSync(path.join(dirs.rewritten, 'manifest.json'))) });
+  // Sizes and hashes match, so only the pin tells: the old manifest's digest is refused by name.
+  assert.equal(outcome.pinned.ok, false);
+  assert.equal(outcome.pinned.code, 'integrity');
+  assert.ok(outcome.pinned.message.includes(dirs.pinned), outcome.pinned.message);
+  assert.doesNotMatch(outcome.pinned.message, STACK_TRACE);
+  // The shop's own, current pin loads it, and a malformed pin is the page's mistake.
+  assert.deepEqual(outcome.current, { ok: true, title: 'Rewritten by whoever can write to the host' });
+  assert.equal(outcome.malformed.code, 'bad_request');
+  assert.deepEqual(realProblems(problems), []);
+  await page.close();
 });

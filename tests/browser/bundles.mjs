@@ -33,6 +33,16 @@ export function outfitsBundle() {
   return path.resolve(dir);
 }
 
+/** The hand-made shop's bundle directory (TAILOR_HANDMADE_BUNDLE). */
+export function handmadeBundle() {
+  const dir = process.env.TAILOR_HANDMADE_BUNDLE;
+  if (!dir || !fs.existsSync(path.join(dir, 'manifest.json'))) {
+    throw new Error('TAILOR_HANDMADE_BUNDLE must name the bundle `cargo xtask test` exports from ' +
+      'tests/fixtures/shop; run the browser tests with `cargo xtask test`.');
+  }
+  return path.resolve(dir);
+}
+
 export function readJson(dir, file) {
   return JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
 }

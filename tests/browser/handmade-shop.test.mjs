@@ -4,22 +4,10 @@
 // shop's own outfits over its own items (one catalog for both).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
 import { useBrowser } from './harness.mjs';
-import { readItems, readJson } from './bundles.mjs';
+import { handmadeBundle, readItems, readJson } from './bundles.mjs';
 import { ask, nativeRanking, openShop as openShopIn, shopIdle } from './shop.mjs';
-
-/** The hand-made shop's bundle directory (TAILOR_HANDMADE_BUNDLE). */
-function handmadeBundle() {
-  const dir = process.env.TAILOR_HANDMADE_BUNDLE;
-  if (!dir || !fs.existsSync(path.join(dir, 'manifest.json'))) {
-    throw new Error('TAILOR_HANDMADE_BUNDLE must name the bundle `cargo xtask test` exports from ' +
-      'tests/fixtures/shop; run the browser tests with `cargo xtask test`.');
-  }
-  return path.resolve(dir);
-}
 
 const session = useBrowser('www', () => ({ '/web': 'web', '/handmade': handmadeBundle() }));
 const openShop = () => openShopIn(session, '?bundle=/handmade/');

@@ -62,6 +62,26 @@ enum Encoding {
     Int8,
 }
 
+/// What a ranking leaves out.
+#[derive(clap::Args)]
+struct FilterArgs {
+    /// Item ids never returned, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    exclude: Vec<String>,
+    /// Only items with this step in their category path (e.g. "Dresses").
+    #[arg(long)]
+    category: Option<String>,
+}
+
+impl From<FilterArgs> for tailor_cli::recommend::Filter {
+    fn from(args: FilterArgs) -> Self {
+        Self {
+            exclude: args.exclude,
+            category: args.category,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Train on a shop folder: WhisperLite (MiniLM and static-encoder queries) on its search
@@ -189,6 +209,24 @@ enum Command {
         history: Vec<String>,
         #[arg(long, default_value_t = 10)]
         k: usize,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Print JSON (the browser's result shape) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The K items most like one catalog item, exactly as the browser's similar(): the cosine of
+    /// their item embeddings.
+    Similar {
+        #[arg(long)]
+        bundle: PathBuf,
+        /// The catalog item id the results are like.
+        #[arg(long)]
+        item: String,
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        #[command(flatten)]
+        filter: FilterArgs,
         /// Print JSON (the browser's result shape) instead of a table.
         #[arg(long)]
         json: bool,
@@ -367,8 +405,16 @@ fn main() -> Result<()> {
             queries,
             history,
             k,
+            filter,
             json,
-        } => tailor_cli::recommend::recommend(&bundle, &queries, &history, k, json),
+        } => tailor_cli::recommend::recommend(&bundle, &queries, &history, k, &filter.into(), json),
+        Command::Similar {
+            bundle,
+            item,
+            k,
+            filter,
+            json,
+        } => tailor_cli::recommend::similar(&bundle, &item, k, &filter.into(), json),
         Command::Complete {
             bundle,
             anchor,

@@ -198,5 +198,13 @@ pub fn export(args: &ExportArgs) -> Result<()> {
         println!("  {:<28} {:>10} bytes", file.path, file.size);
     }
     println!("  total {:.2} MB", total as f64 / 1e6);
+    let manifest_path = args.out.join(tailor_core::MANIFEST_FILE);
+    let manifest_bytes = std::fs::read(&manifest_path)
+        .with_context(|| format!("cannot read {}", manifest_path.display()))?;
+    // What a page pins with `Tailor.load(url, {integrity})`.
+    println!(
+        "manifest integrity: {}",
+        tailor_core::bundle::integrity(&manifest_bytes)
+    );
     Ok(())
 }

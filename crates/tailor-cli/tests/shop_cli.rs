@@ -206,6 +206,62 @@ fn the_example_shop_trains_exports_ranks_and_completes_looks_from_its_own_data()
         "the history ranks"
     );
 
+    // Similar items: the cosine of the item embeddings, best first, never the item itself; the
+    // filters leave out what they name, and return fewer than k when fewer items are left.
+    let similar = |extra: &[&str]| -> Vec<Value> {
+        let found: Value = serde_json::from_slice(
+            &run_ok(
+                tailor()
+                    .args(["similar", "--json", "--item", "t02", "--k", "6"])
+                    .args(extra)
+                    .arg("--bundle")
+                    .arg(&bundle),
+            )
+            .stdout,
+        )
+        .unwrap();
+        assert_eq!(found["item"], "t02");
+        found["items"].as_array().unwrap().clone()
+    };
+    let like = similar(&[]);
+    assert_eq!(like.len(), 6);
+    assert!(!ids(&like).contains(&"t02".to_string()), "{:?}", ids(&like));
+    let scores: Vec<f64> = like.iter().map(|i| i["score"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    assert!(
+        scores.iter().all(|s| (-1.0..=1.0 + 1e-6).contains(s)),
+        "cosines: {scores:?}"
+    );
+    let shoes = similar(&["--category", "Shoes", "--exclude", "s01,s02"]);
+    let mut shoe_ids = ids(&shoes);
+    shoe_ids.sort();
+    assert_eq!(shoe_ids, ["s03", "s04", "s05", "s06"]);
+    let tops_only: Value = serde_json::from_slice(
+        &run_ok(
+            tailor()
+                .args(["recommend", "--json", "--k", "5", "--query", "striped"])
+                .args(["--category", "Tops", "--exclude", "t02", "--bundle"])
+                .arg(&bundle),
+        )
+        .stdout,
+    )
+    .unwrap();
+    for item in tops_only[0]["items"].as_array().unwrap() {
+        let id = item["id"].as_str().unwrap();
+        let catalog_item = items.iter().find(|i| i.id == id).unwrap();
+        assert!(
+            id != "t02" && catalog_item.category.iter().any(|c| c == "Tops"),
+            "{id}"
+        );
+    }
+    let unknown = tailor()
+        .args(["similar", "--item", "no-such-item", "--bundle"])
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no-such-item"));
+
     // Complete the look from a shirt: outfits of the shop's items, the shirt in each, one item
     // per slot.
     let looks: Value = serde_json::from_slice(

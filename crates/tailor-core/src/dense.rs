@@ -2,7 +2,7 @@
 //! baseline their speed is measured against.
 
 use crate::error::CoreError;
-use crate::topk::{Hit, TopK};
+use crate::topk::{BestK, Hit, TopK};
 
 /// N row-major vectors of `dim` floats.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +60,35 @@ impl DenseVectors {
             top.push(index, dot(query, row));
         }
         Ok(top.into_sorted())
+    }
+
+    /// The `k` best rows whose index `keep` accepts (fewer when fewer are accepted); rows left
+    /// out are never scored.
+    pub fn top_k_where(
+        &self,
+        query: &[f32],
+        k: usize,
+        keep: impl Fn(usize) -> bool,
+    ) -> Result<Vec<Hit>, CoreError> {
+        self.check_query(query)?;
+        if k == 0 {
+            return Err(CoreError::ZeroK);
+        }
+        let mut top = BestK::new(k.min(self.len()));
+        for (index, row) in self.values.chunks_exact(self.dim).enumerate() {
+            if keep(index) {
+                top.push(Hit {
+                    index,
+                    score: dot(query, row),
+                });
+            }
+        }
+        Ok(top.into_sorted())
+    }
+
+    /// Row `index`, or `None` past the end.
+    pub fn row(&self, index: usize) -> Option<&[f32]> {
+        self.values.chunks_exact(self.dim).nth(index)
     }
 
     fn check_query(&self, query: &[f32]) -> Result<(), CoreError> {

@@ -116,6 +116,12 @@ pub enum BundleError {
     BadFile { file: String, message: String },
     #[error("bundle file {file} is not listed in manifest.json")]
     NotInManifest { file: String },
+    #[error(
+        "manifest.json does not match the integrity the page pinned: it is {actual}, the page expects {expected}"
+    )]
+    IntegrityMismatch { expected: String, actual: String },
+    #[error("integrity {value:?} is not valid: {why}")]
+    BadIntegrity { value: String, why: &'static str },
     #[error("bundle path {file:?} is not allowed: {why}")]
     UnsafePath { file: String, why: &'static str },
     #[error("{}: {source}", path.display())]

@@ -28,4 +28,4 @@ pub use outfit::{
     diversify,
 };
 pub use quant::EmbeddingMatrix;
-pub use topk::{BestK, Hit, Ranked, TopK, top_k};
+pub use topk::{BestK, Hit, Ranked, TopK, top_k, top_k_where};

@@ -162,8 +162,25 @@ impl TopK {
 
 /// The `k` best entries of `scores`, best first. NaN is refused: it has no place in a ranking.
 pub fn top_k(scores: &[f32], k: usize) -> Result<Vec<Hit>, CoreError> {
-    let mut top = TopK::new(k, scores.len())?;
+    TopK::new(k, scores.len())?;
+    top_k_where(scores, k, |_| true)
+}
+
+/// The `k` best entries of `scores` whose index `keep` accepts, best first: fewer than `k` when
+/// fewer are accepted. NaN is refused, among the accepted entries, as in [`top_k`].
+pub fn top_k_where(
+    scores: &[f32],
+    k: usize,
+    keep: impl Fn(usize) -> bool,
+) -> Result<Vec<Hit>, CoreError> {
+    if k == 0 {
+        return Err(CoreError::ZeroK);
+    }
+    let mut top = BestK::new(k.min(scores.len()));
     for (index, &score) in scores.iter().enumerate() {
+        if !keep(index) {
+            continue;
+        }
         if score.is_nan() {
             return Err(CoreError::NonFinite {
                 what: "score",
@@ -171,7 +188,7 @@ pub fn top_k(scores: &[f32], k: usize) -> Result<Vec<Hit>, CoreError> {
                 value: score,
             });
         }
-        top.push(index, score);
+        top.push(Hit { index, score });
     }
     Ok(top.into_sorted())
 }

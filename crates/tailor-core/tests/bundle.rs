@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::Path;
 
+use tailor_core::bundle::{check_integrity, integrity};
 use tailor_core::{
     BUNDLE_FORMAT_VERSION, Bundle, BundleError, BundleWriter, EmbeddingEncoding, EncoderKind,
     MANIFEST_FILE, Manifest, sha256_hex,
@@ -969,4 +970,41 @@ fn a_for_you_head_decodes_with_its_section_and_every_bad_size_is_named() {
         matches!(&error, BundleError::BadFile { file, .. } if file == "for_you_items.bin"),
         "{error}"
     );
+}
+
+#[test]
+fn a_pinned_integrity_accepts_its_manifest_and_names_any_other() {
+    let bytes = br#"{"format_version": 1}"#;
+    let pinned = integrity(bytes);
+    // The SRI form of sha256: "sha256-" and 44 characters of standard base64.
+    assert!(
+        pinned.starts_with("sha256-") && pinned.len() == 7 + 44,
+        "{pinned}"
+    );
+    assert!(check_integrity(bytes, &pinned).is_ok());
+    assert!(check_integrity(bytes, &format!("  {pinned} ")).is_ok());
+    // A manifest rewritten together with its files still has another digest.
+    let rewritten = br#"{"format_version": 1} "#;
+    match check_integrity(rewritten, &pinned) {
+        Err(BundleError::IntegrityMismatch { expected, actual }) => {
+            assert_eq!(expected, pinned);
+            assert_eq!(actual, integrity(rewritten));
+        }
+        other => panic!("expected a mismatch, got {other:?}"),
+    }
+    for (bad, reason) in [
+        ("sha384-abc", "it must start with \"sha256-\""),
+        (
+            "sha256-not base64!",
+            "the digest after \"sha256-\" is not base64",
+        ),
+        ("sha256-AAAA", "a sha256 digest has 32 bytes"),
+    ] {
+        match check_integrity(bytes, bad) {
+            Err(BundleError::BadIntegrity { value, why }) => {
+                assert_eq!((value.as_str(), why), (bad, reason));
+            }
+            other => panic!("{bad}: expected BadIntegrity, got {other:?}"),
+        }
+    }
 }

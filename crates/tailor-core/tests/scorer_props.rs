@@ -5,7 +5,8 @@ mod common;
 use common::naive_signs;
 use proptest::prelude::*;
 use tailor_core::{
-    CodeLength, CoreError, DenseVectors, PackedCodes, Similarity, WeightTable, inner_product, top_k,
+    CodeLength, CoreError, DenseVectors, PackedCodes, Similarity, WeightTable, inner_product,
+    top_k, top_k_where,
 };
 
 fn naive_weighted(weights: &[f64], a: &[u64], b: &[u64]) -> f64 {
@@ -140,6 +141,42 @@ proptest! {
     }
 
     #[test]
+    fn filtered_top_k_ranks_only_the_kept_entries(
+        scores in prop::collection::vec(prop_oneof![-5i32..5, Just(0)].prop_map(|s| s as f32 * 0.5), 1..300),
+        kept in prop::collection::vec(any::<bool>(), 300),
+        k in 1usize..400,
+    ) {
+        // Left-out entries may even be NaN: they are never looked at.
+        let scores: Vec<f32> = scores.iter().zip(&kept).map(|(&s, &keep)| if keep { s } else { f32::NAN }).collect();
+        let got: Vec<(usize, f64)> = top_k_where(&scores, k, |i| kept[i]).unwrap()
+            .into_iter().map(|h| (h.index, f64::from(h.score))).collect();
+        let mut expected: Vec<(usize, f64)> = scores.iter().enumerate()
+            .filter(|(i, _)| kept[*i]).map(|(i, &s)| (i, f64::from(s))).collect();
+        expected.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        expected.truncate(k);
+        prop_assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn filtered_dense_top_k_equals_filtering_every_score(
+        dim in 1usize..20,
+        rows in prop::collection::vec(-1.0f32..1.0, 20 * 80),
+        query in prop::collection::vec(-1.0f32..1.0, 20),
+        kept in prop::collection::vec(any::<bool>(), 80),
+        n in 1usize..80,
+        k in 1usize..100,
+    ) {
+        let dense = DenseVectors::new(dim, rows[..n * dim].to_vec()).unwrap();
+        let query = &query[..dim];
+        let mut scores = vec![0.0; n];
+        dense.score_into(query, &mut scores).unwrap();
+        let got = dense.top_k_where(query, k, |i| kept[i]).unwrap();
+        prop_assert_eq!(got, top_k_where(&scores, k, |i| kept[i]).unwrap());
+        prop_assert_eq!(dense.row(n - 1).unwrap(), &rows[(n - 1) * dim..n * dim]);
+        prop_assert!(dense.row(n).is_none());
+    }
+
+    #[test]
     fn signs_round_trip((words, codes, _) in codes_and_query(50)) {
         let codes = PackedCodes::new(CodeLength::new(words * 64).unwrap(), codes).unwrap();
         let signs = codes.to_signs();
@@ -271,6 +308,12 @@ fn k_must_be_between_one_and_the_item_count() {
     );
     assert_eq!(top_k(&[], 1), Err(CoreError::KExceedsItems { k: 1, n: 0 }));
     assert_eq!(top_k(&[1.0], 0), Err(CoreError::ZeroK));
+    // A filtered ranking returns what the filter keeps, but k = 0 is still a caller's mistake.
+    assert_eq!(top_k_where(&[1.0], 0, |_| true), Err(CoreError::ZeroK));
+    assert_eq!(
+        top_k_where(&[1.0, 2.0], 5, |i| i == 0).map(|h| h.len()),
+        Ok(1)
+    );
     assert_eq!(
         codes
             .top_k(&[0; 2], Similarity::InnerProduct, 5)

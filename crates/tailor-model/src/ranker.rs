@@ -17,7 +17,7 @@ use tailor_core::bundle::{
     FOR_YOU_TOWER_FILE, ForYouSection, MINILM_FILE, QUERY_TOWER_FILE, TOKENIZER_FILE,
 };
 use tailor_core::quant::EmbeddingMatrix;
-use tailor_core::{Bundle, BundleItem, DenseVectors, EncoderKind, Hit, Manifest, top_k};
+use tailor_core::{Bundle, BundleItem, DenseVectors, EncoderKind, Hit, Manifest, top_k_where};
 
 use crate::error::{LoadError, ModelError};
 use crate::intention::{History, reconstruct};
@@ -133,6 +133,22 @@ pub struct Ranked {
     pub because: Vec<Because>,
 }
 
+/// Which catalog items a ranking may return; the default keeps them all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemFilter {
+    /// Catalog indices never returned (indices past the catalog exclude nothing).
+    pub exclude: Vec<usize>,
+    /// Only items with this step in their category path (the class is its last step), compared
+    /// exactly, so that "Dresses" keeps the dresses and "Tops" everything under it.
+    pub category: Option<String>,
+}
+
+impl ItemFilter {
+    fn keeps_everything(&self) -> bool {
+        self.exclude.is_empty() && self.category.is_none()
+    }
+}
+
 /// A result as the browser's `recommend()` and `tailor recommend --json` return it.
 #[derive(Debug, Serialize)]
 pub struct RecommendedItem<'a> {
@@ -166,6 +182,8 @@ pub struct Ranker {
     /// Complete the look, for a bundle with an outfit model.
     outfits: Option<OutfitCompleter>,
     for_you: Option<ForYouHead>,
+    /// |e_i| of every item, for the cosine of similar items.
+    norms: Vec<f32>,
     device: Device,
 }
 
@@ -206,6 +224,11 @@ impl Ranker {
             .with_hidden(manifest.hidden)
             .with_dim(manifest.dim);
         let tower = config.load_query_tower(bundle.take_file(QUERY_TOWER_FILE)?, device)?;
+        let norms = embeddings
+            .values
+            .chunks_exact(embeddings.dim)
+            .map(|row| row.iter().map(|v| v * v).sum::<f32>().sqrt())
+            .collect();
         // e_i on the device only where histories are looked up there.
         let history_table = manifest
             .personalization
@@ -245,6 +268,7 @@ impl Ranker {
             history_table,
             outfits,
             for_you,
+            norms,
             device: device.clone(),
         })
     }
@@ -451,10 +475,86 @@ impl Ranker {
         query: &str,
         history: &[usize],
         k: usize,
+        filter: &ItemFilter,
     ) -> Result<Vec<Ranked>, ModelError> {
         let request = self.request_vector(query, history)?;
-        let hits = self.rank(&request, k, history).await?;
+        let hits = self.rank(&request, k, history, filter).await?;
         self.explain(&request, &hits, history).await
+    }
+
+    /// The `k` items most like catalog item `index`, best first: the cosine of their item
+    /// embeddings e_i (the item tower's output, which the text model scores requests against),
+    /// the item itself left out. Cosine rather than <e_i, e_j>, so that an item with a long
+    /// vector is not "similar" to everything.
+    pub async fn similar(
+        &self,
+        index: usize,
+        k: usize,
+        filter: &ItemFilter,
+    ) -> Result<Vec<Ranked>, ModelError> {
+        if k == 0 {
+            return Err(ModelError::BadRequest("k must be at least 1".into()));
+        }
+        if index >= self.items.len() {
+            return Err(ModelError::BadRequest(format!(
+                "item index {index} is outside the catalog of {}",
+                self.items.len()
+            )));
+        }
+        let mut scores = match &self.catalog {
+            Catalog::Cpu(vectors) => {
+                let row = vectors.row(index).ok_or_else(|| {
+                    ModelError::BadRequest(format!("item index {index} has no embedding"))
+                })?;
+                let mut scores = vec![0.0; vectors.len()];
+                vectors
+                    .score_into(row, &mut scores)
+                    .map_err(|e| ModelError::BadRequest(e.to_string()))?;
+                scores
+            }
+            Catalog::Device(matrix) => {
+                let [_, dim] = matrix.dims();
+                let row = matrix.as_ref().clone().slice([index..index + 1, 0..dim]);
+                read_back(matrix.as_ref().clone().matmul(row.transpose())).await?
+            }
+        };
+        let own = self.norms[index];
+        for (score, &norm) in scores.iter_mut().zip(&self.norms) {
+            let scale = own * norm;
+            *score = if scale > 0.0 { *score / scale } else { 0.0 };
+        }
+        let keep = self.keep_mask(filter, &[index]);
+        let hits = top_k_where(&scores, k, |i| keep.as_ref().is_none_or(|mask| mask[i]))
+            .map_err(|e| ModelError::BadRequest(e.to_string()))?;
+        Ok(hits
+            .into_iter()
+            .map(|hit| Ranked {
+                index: hit.index,
+                score: hit.score,
+                because: Vec::new(),
+            })
+            .collect())
+    }
+
+    /// Which items a ranking may return, as one flag per item; `None` when it may return any.
+    fn keep_mask(&self, filter: &ItemFilter, also_excluded: &[usize]) -> Option<Vec<bool>> {
+        if filter.keeps_everything() && also_excluded.is_empty() {
+            return None;
+        }
+        let mut mask: Vec<bool> = match &filter.category {
+            Some(step) => self
+                .items
+                .iter()
+                .map(|item| item.class == *step || item.category.iter().any(|c| c == step))
+                .collect(),
+            None => vec![true; self.items.len()],
+        };
+        for &index in filter.exclude.iter().chain(also_excluded) {
+            if let Some(keep) = mask.get_mut(index) {
+                *keep = false;
+            }
+        }
+        Some(mask)
     }
 
     /// Attaches to each hit the history items that COURIER's attention, queried by the hit's
@@ -522,42 +622,38 @@ impl Ranker {
     }
 
     /// The `k` best items for a request vector from [`Ranker::request_vector`], scored against
-    /// its head's item embeddings. The "for you" head leaves out what `history` (catalog
-    /// indices) already holds, so it may return fewer than `k` for a long history in a small
-    /// catalog.
+    /// its head's item embeddings, among those `filter` keeps. The "for you" head also leaves
+    /// out what `history` (catalog indices) already holds. Fewer than `k` come back when fewer
+    /// items are left.
     pub async fn rank(
         &self,
         request: &RequestVector,
         k: usize,
         history: &[usize],
+        filter: &ItemFilter,
     ) -> Result<Vec<Hit>, ModelError> {
         if k == 0 {
             return Err(ModelError::BadRequest("k must be at least 1".into()));
         }
-        let (catalog, seen): (&Catalog, Vec<usize>) = match (request.head, &self.for_you) {
-            (Head::ForYou, Some(for_you)) => {
-                let mut seen = history.to_vec();
-                seen.sort_unstable();
-                seen.dedup();
-                (&for_you.catalog, seen)
-            }
-            _ => (&self.catalog, Vec::new()),
+        let (catalog, seen): (&Catalog, &[usize]) = match (request.head, &self.for_you) {
+            (Head::ForYou, Some(for_you)) => (&for_you.catalog, history),
+            _ => (&self.catalog, &[]),
         };
-        let wanted = (k + seen.len()).min(self.items.len());
+        let keep = self.keep_mask(filter, seen);
+        let keeps = |index: usize| keep.as_ref().is_none_or(|mask| mask[index]);
         let hits = match catalog {
-            Catalog::Cpu(vectors) => vectors.top_k(&read_back(request.z.clone()).await?, wanted),
+            Catalog::Cpu(vectors) => {
+                vectors.top_k_where(&read_back(request.z.clone()).await?, k, keeps)
+            }
             Catalog::Device(matrix) => {
                 let scores = matrix
                     .as_ref()
                     .clone()
                     .matmul(request.z.clone().transpose());
-                top_k(&read_back(scores).await?, wanted)
+                top_k_where(&read_back(scores).await?, k, keeps)
             }
         };
-        let mut hits = hits.map_err(|e| ModelError::BadRequest(e.to_string()))?;
-        hits.retain(|hit| seen.binary_search(&hit.index).is_err());
-        hits.truncate(k);
-        Ok(hits)
+        hits.map_err(|e| ModelError::BadRequest(e.to_string()))
     }
 }
 

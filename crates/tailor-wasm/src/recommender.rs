@@ -9,7 +9,7 @@ use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
 use tailor_core::{BundleBuilder, BundleError, MANIFEST_FILE};
 use tailor_model::outfits::CompletedLook;
-use tailor_model::ranker::{Head, Ranker, RecommendedItem, ScoreOn};
+use tailor_model::ranker::{Head, ItemFilter, Ranker, RecommendedItem, ScoreOn};
 use tailor_model::{LoadError, ModelError};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
@@ -36,6 +36,37 @@ struct RecommendRequest {
     history: Vec<String>,
     #[serde(default = "default_k")]
     k: usize,
+    #[serde(default)]
+    exclude: Vec<String>,
+    /// A step of the category path ("Dresses"); null or "" for every category.
+    #[serde(default)]
+    category: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimilarRequest {
+    /// The catalog item the results are like.
+    item: String,
+    #[serde(default = "default_k")]
+    k: usize,
+    #[serde(default)]
+    exclude: Vec<String>,
+    /// A step of the category path ("Dresses"); null or "" for every category.
+    #[serde(default)]
+    category: Option<String>,
+}
+
+/// What a ranking may leave out: ids the catalog lacks exclude nothing, and an empty category
+/// is every category.
+fn item_filter(ranker: &Ranker, exclude: &[String], category: Option<String>) -> ItemFilter {
+    ItemFilter {
+        exclude: exclude
+            .iter()
+            .filter_map(|id| ranker.index_of(id))
+            .collect(),
+        category: category.filter(|c| !c.is_empty()),
+    }
 }
 
 fn default_k() -> usize {
@@ -91,13 +122,22 @@ struct Recommendation<'a> {
 impl Recommender {
     /// Fetches `<url>/manifest.json` and every file it lists, verifies each against the
     /// manifest, and builds the model. `on_progress` gets `{file, loaded, total}` in bytes.
-    pub async fn load(url: String, on_progress: Option<Function>) -> Result<Recommender, JsValue> {
+    /// `integrity` ("sha256-BASE64"), when given, pins the manifest itself: whoever can rewrite
+    /// the manifest with its files still cannot make this page load them.
+    pub async fn load(
+        url: String,
+        on_progress: Option<Function>,
+        integrity: Option<String>,
+    ) -> Result<Recommender, JsValue> {
         let base = if url.ends_with('/') {
             url
         } else {
             format!("{url}/")
         };
         let manifest_bytes = fetch_file(&base, MANIFEST_FILE, None, &mut |_| {}).await?;
+        if let Some(pinned) = integrity.as_deref().filter(|p| !p.trim().is_empty()) {
+            tailor_core::bundle::check_integrity(&manifest_bytes, pinned).map_err(bundle_error)?;
+        }
         let mut builder = BundleBuilder::new(&manifest_bytes).map_err(bundle_error)?;
         let entries = builder.manifest().files.clone();
         let total: u64 = entries.iter().map(|f| f.size).sum();
@@ -218,7 +258,43 @@ impl Recommender {
         })
     }
 
-    /// `recommend({query, history, k})`: resolves to the `k` best items with their scores.
+    /// `similar({item, k, exclude, category})`: resolves to the `k` items most like `item`
+    /// (cosine of the item embeddings), the item itself left out.
+    pub fn similar(&self, request: JsValue) -> Promise {
+        let ranker = Rc::clone(&self.ranker);
+        future_to_promise(async move {
+            let request: SimilarRequest = serde_wasm_bindgen::from_value(request)
+                .map_err(|e| tailor_error("bad_request", format!("bad similar request: {e}")))?;
+            let ranker = ranker.as_ref();
+            let index = ranker.index_of(&request.item).ok_or_else(|| {
+                tailor_error(
+                    "bad_request",
+                    format!("similar(): the catalog has no item {:?}", request.item),
+                )
+            })?;
+            let filter = item_filter(ranker, &request.exclude, request.category.clone());
+            let started = now_ms();
+            let ranked = ranker
+                .similar(index, request.k, &filter)
+                .await
+                .map_err(model_error)?;
+            to_js(&SimilarItems {
+                item: &ranker.items()[index].id,
+                items: ranker.describe(&ranked),
+                backend: if cfg!(feature = "webgpu") {
+                    "webgpu"
+                } else {
+                    "cpu"
+                },
+                timings: SimilarTimings {
+                    score_ms: now_ms() - started,
+                },
+            })
+        })
+    }
+
+    /// `recommend({query, history, k, exclude, category})`: resolves to the `k` best items with
+    /// their scores.
     pub fn recommend(&self, request: JsValue) -> Promise {
         let ranker = Rc::clone(&self.ranker);
         future_to_promise(async move {
@@ -241,8 +317,9 @@ impl Recommender {
                 .map_err(model_error)?;
             let history_used = vector.history_used;
             let encoded = now_ms();
+            let filter = item_filter(ranker, &request.exclude, request.category.clone());
             let hits = ranker
-                .rank(&vector, request.k, &known)
+                .rank(&vector, request.k, &known, &filter)
                 .await
                 .map_err(model_error)?;
             let ranked = ranker
@@ -269,6 +346,22 @@ impl Recommender {
             to_js(&result)
         })
     }
+}
+
+/// What `similar()` resolves to.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SimilarItems<'a> {
+    item: &'a str,
+    items: Vec<RecommendedItem<'a>>,
+    backend: &'static str,
+    timings: SimilarTimings,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SimilarTimings {
+    score_ms: f64,
 }
 
 #[derive(Serialize)]
@@ -389,6 +482,8 @@ fn bundle_error(error: BundleError) -> JsValue {
         | BundleError::NotInManifest { .. } => "bad_manifest",
         BundleError::BadFile { .. } => "bad_bundle",
         BundleError::Io { .. } => "network",
+        BundleError::IntegrityMismatch { .. } => "integrity",
+        BundleError::BadIntegrity { .. } => "bad_request",
     };
     tailor_error(code, error)
 }

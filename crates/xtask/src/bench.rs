@@ -10,7 +10,7 @@ use std::process::Command;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
-use crate::run;
+use crate::{copy_dir, run};
 
 /// What the folder was made from, written last: the kept run (whose name hashes the code and
 /// options that trained it), the sizes, and the synthetic-bundles binary.
@@ -47,7 +47,7 @@ pub fn prepare(
     }
     fs::create_dir_all(&bundles)?;
     let static_demo = bundles.join("static-demo");
-    copy_dir(static_bundle, &static_demo)?;
+    copy_dir(static_bundle, &static_demo, &[])?;
     let minilm_demo = bundles.join("minilm-demo");
     run(Command::new(tailor)
         .args(["export", "--encoder", "minilm", "--run"])
@@ -122,21 +122,6 @@ fn fetch(tailor: &Path, package: &str) -> Result<PathBuf> {
     let dir =
         String::from_utf8(output.stdout).context("`tailor fetch` printed a non-UTF-8 path")?;
     Ok(PathBuf::from(dir.trim_end()))
-}
-
-/// Replaces `to` with a copy of the files in `from` (a bundle is flat).
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    if to.exists() {
-        fs::remove_dir_all(to).with_context(|| format!("cannot clear {}", to.display()))?;
-    }
-    fs::create_dir_all(to)?;
-    for entry in fs::read_dir(from).with_context(|| format!("cannot list {}", from.display()))? {
-        let path = entry?.path();
-        if let Some(name) = path.file_name().filter(|_| path.is_file()) {
-            copy(&path, &to.join(name))?;
-        }
-    }
-    Ok(())
 }
 
 fn copy(from: &Path, to: &Path) -> Result<()> {

@@ -187,7 +187,9 @@ fn wasm_bindgen_cli() -> Result<PathBuf> {
 /// playwright-core drives Chromium; binaryen provides wasm-opt (Debian's binaryen 108 produces
 /// modules that fail to load). Returns the wasm-opt path.
 fn npm_packages(root: &Path, apt: &mut Apt) -> Result<PathBuf> {
-    step("playwright-core and binaryen (wasm-opt) from npm, as locked in tests/package-lock.json");
+    step(
+        "playwright-core, binaryen (wasm-opt) and TypeScript from npm, as locked in tests/package-lock.json",
+    );
     if which::which("node").is_err() || which::which("npm").is_err() {
         apt.install(&["nodejs", "npm"], "Node.js and npm")?;
     }

@@ -1,6 +1,8 @@
-// Puts one <tailor-recs> on the page for the browser tests: ?bundle=, ?backend= and ?k= become
-// its attributes. The element's events are kept in window.recsEvents, and <body data-state>
-// follows them (loading | tailor-ready | tailor-results | tailor-error).
+// Puts one <tailor-recs> on the page for the browser tests: ?bundle=, ?backend=, ?k=, ?mode=,
+// ?item=, ?exclude=, ?category=, ?locale= and ?record-event= become its attributes. The
+// element's events are kept in window.recsEvents, and <body data-state> follows them (loading |
+// tailor-ready | tailor-results | tailor-error). With ?cancel-select, tailor-select is cancelled
+// (the page keeps control, as a single-page shop would).
 import '/web/tailor-recs.js';
 
 const params = new URLSearchParams(location.search);
@@ -8,12 +10,19 @@ const element = document.createElement('tailor-recs');
 element.setAttribute('bundle', params.get('bundle') ?? '/bundle/');
 element.setAttribute('backend', params.get('backend') ?? 'cpu');
 element.setAttribute('k', params.get('k') ?? '8');
+for (const name of ['mode', 'item', 'exclude', 'category', 'locale', 'record-event']) {
+  if (params.has(name)) element.setAttribute(name, params.get(name));
+}
 
 window.recsEvents = [];
-for (const type of ['tailor-ready', 'tailor-results', 'tailor-error']) {
+for (const type of ['tailor-ready', 'tailor-results', 'tailor-error', 'tailor-select']) {
   document.addEventListener(type, (event) => {
     const detail = type === 'tailor-ready' ? { backend: event.detail.backend } : event.detail;
     window.recsEvents.push({ type, detail });
+    if (type === 'tailor-select') {
+      if (params.has('cancel-select')) event.preventDefault();
+      return;
+    }
     document.body.dataset.state = type;
   });
 }

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use base64::Engine;
+use base64::prelude::BASE64_STANDARD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -268,6 +270,38 @@ impl Manifest {
         }
         Ok(())
     }
+}
+
+/// The Subresource Integrity string of `bytes`: `sha256-` and the base64 of their digest, the
+/// form an HTML `integrity` attribute and `Tailor.load(url, {integrity})` take.
+pub fn integrity(bytes: &[u8]) -> String {
+    format!("sha256-{}", BASE64_STANDARD.encode(Sha256::digest(bytes)))
+}
+
+/// Checks `bytes` (a manifest) against a pinned integrity string. Only sha256 is taken: a
+/// weaker digest would not pin anything, and one algorithm keeps the check exact.
+pub fn check_integrity(bytes: &[u8], pinned: &str) -> Result<(), BundleError> {
+    let bad = |why| BundleError::BadIntegrity {
+        value: pinned.to_owned(),
+        why,
+    };
+    let digest = pinned
+        .trim()
+        .strip_prefix("sha256-")
+        .ok_or_else(|| bad("it must start with \"sha256-\""))?;
+    let expected = BASE64_STANDARD
+        .decode(digest)
+        .map_err(|_| bad("the digest after \"sha256-\" is not base64"))?;
+    if expected.len() != 32 {
+        return Err(bad("a sha256 digest has 32 bytes"));
+    }
+    if Sha256::digest(bytes).as_slice() != expected.as_slice() {
+        return Err(BundleError::IntegrityMismatch {
+            expected: pinned.trim().to_owned(),
+            actual: integrity(bytes),
+        });
+    }
+    Ok(())
 }
 
 /// The sha256 of `bytes` as 64 lowercase hex digits.

@@ -31,7 +31,7 @@ pub use manifest::{
     MAX_FOR_YOU_HEADS, MAX_FOR_YOU_HISTORY, MINILM_FILE, Manifest, OUTFIT_CODES_FILE,
     OUTFIT_IMAGE_BYTES, OUTFIT_IMAGES_FILE, OUTFIT_ITEMS_FILE, OUTFIT_TYPES_FILE, OUTFIT_USER_FILE,
     OUTFIT_WEIGHTS_FILE, OutfitBundleItem, OutfitSection, Personalization, QUERY_TOWER_FILE,
-    STATIC_ENCODER_FILE, TOKENIZER_FILE, sha256_hex,
+    STATIC_ENCODER_FILE, TOKENIZER_FILE, check_integrity, integrity, sha256_hex,
 };
 pub use outfit_files::{OutfitFiles, encode_outfit_codes, encode_outfit_weights};
 pub use reader::{Bundle, BundleBuilder};
