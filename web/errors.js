@@ -16,6 +16,8 @@ const SENTENCES = {
   backend: 'The requested compute backend (WebGPU) is not available in this browser.',
   wasm: 'The Tailor wasm module could not be loaded.',
   worker: 'The recommendation worker could not start or stopped unexpectedly.',
+  crashed: 'The recommender stopped in the middle of this request and was restarted; the next request will work.',
+  timeout: 'The recommender took too long to answer.',
   closed: 'The recommender has been closed.',
   internal: 'Something went wrong inside the recommender.',
 };

@@ -1,15 +1,17 @@
-// The shopper's on-device history: IndexedDB, one database per bundle URL, capped, never sent
-// anywhere. When storage is unavailable or damaged it falls back to an in-memory history for
-// this page (one console.warn); nothing here throws to the caller.
+// The shopper's on-device history: IndexedDB, one database per shop (the manifest's `shop`, so
+// that it survives bundle updates), capped, never sent anywhere. Entries for items the loaded
+// catalog lacks are dropped when it opens, with one console.warn. When storage is unavailable or
+// damaged it falls back to an in-memory history for this page (one console.warn); nothing here
+// throws to the caller.
 
 const STORE = 'events';
 const OPEN_TIMEOUT_MS = 5_000;
 const MAX_EVENT_LENGTH = 64;
 
-/** The IndexedDB database name for a bundle URL (absolute), so that two shops or two bundles on
- * one origin keep separate histories. */
-export function historyDatabaseName(bundleUrl) {
-  return `tailor-history:${bundleUrl}`;
+/** The IndexedDB database name for a shop (its name, or a bundle URL for a bundle that names no
+ * shop), so that two shops on one origin keep separate histories. */
+export function historyDatabaseName(shop) {
+  return `tailor-history:${shop}`;
 }
 
 /** @typedef {{itemId: string, event: string, time: number}} HistoryEntry */
@@ -103,11 +105,11 @@ export class History {
   #queue;
 
   /**
-   * @param {string} bundleUrl absolute bundle URL (names the database)
+   * @param {string} shop the shop's name, or the absolute bundle URL (names the database)
    * @param {{knownIds: Set<string>, limit: number}} options
    */
-  constructor(bundleUrl, { knownIds, limit }) {
-    this.#name = historyDatabaseName(bundleUrl);
+  constructor(shop, { knownIds, limit }) {
+    this.#name = historyDatabaseName(shop);
     this.#knownIds = knownIds;
     this.#limit = limit;
     this.#queue = this.#open();
@@ -130,8 +132,22 @@ export class History {
   async #open() {
     try {
       this.#db = await openDatabase(this.#name);
-      const transaction = this.#db.transaction(STORE, 'readonly');
-      this.#remember(await readAll(transaction.objectStore(STORE)));
+      const transaction = this.#db.transaction(STORE, 'readwrite');
+      const done = completion(transaction);
+      const store = transaction.objectStore(STORE);
+      const all = await readAll(store);
+      // An update may have dropped items from the catalog: their entries would only be skipped
+      // by every request, and would keep current ones out of the capped history.
+      const gone = all.filter((entry) => !this.#knownIds.has(entry.itemId));
+      for (const entry of gone) store.delete(entry.seq);
+      await done;
+      if (gone.length > 0) {
+        const ids = [...new Set(gone.map((entry) => entry.itemId))];
+        const shown = ids.slice(0, 5).map((id) => JSON.stringify(id)).join(', ');
+        console.warn(`Tailor: dropped ${gone.length} history entr${gone.length === 1 ? 'y' : 'ies'} for ` +
+          `${ids.length} item${ids.length === 1 ? '' : 's'} no longer in the catalog (${shown}${ids.length > 5 ? ', ...' : ''}).`);
+      }
+      this.#remember(all.filter((entry) => this.#knownIds.has(entry.itemId)));
     } catch (error) {
       this.#fallBack(error);
     }
@@ -228,7 +244,9 @@ export class History {
       if (this.#db) {
         try {
           const transaction = this.#db.transaction(STORE, 'readonly');
-          this.#remember(await readAll(transaction.objectStore(STORE)));
+          const all = await readAll(transaction.objectStore(STORE));
+          // Another tab's bundle of this shop may know items this one does not.
+          this.#remember(all.filter((entry) => this.#knownIds.has(entry.itemId)));
         } catch (error) {
           this.#fallBack(error);
         }

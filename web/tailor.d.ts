@@ -13,6 +13,8 @@ export type TailorErrorCode =
   | 'backend'          // WebGPU requested but no adapter / device
   | 'wasm'             // the wasm module itself could not be fetched or instantiated
   | 'worker'           // the Web Worker could not start or died
+  | 'crashed'          // the wasm trapped during this call; a fresh worker takes the next one
+  | 'timeout'          // a load or a call took longer than its timeout
   | 'closed'           // the Tailor was closed
   | 'internal';        // anything else (a bug)
 
@@ -37,14 +39,19 @@ export declare function describeError(error: unknown): {
 /** Fills `element` with describeError's text (textContent only) and adds class "error". */
 export declare function renderError(element: Element, error: unknown): void;
 
-/** The IndexedDB database name for an absolute bundle URL: `tailor-history:<url>`. */
-export declare function historyDatabaseName(bundleUrl: string): string;
+/** The IndexedDB database name of a shop's history: `tailor-history:<shop>`, where `shop` is
+ * the manifest's `shop` (or the bundle URL, for a bundle that names none). */
+export declare function historyDatabaseName(shop: string): string;
 
 export type Backend = 'cpu' | 'webgpu';
 export type BackendChoice = 'auto' | Backend;
 
 export declare const BACKENDS: readonly BackendChoice[];
 export declare const DEFAULT_HISTORY_LIMIT: 200;
+/** Tailor.load()'s default `loadTimeoutMs`. */
+export declare const DEFAULT_LOAD_TIMEOUT_MS: 300000;
+/** Tailor.load()'s default `callTimeoutMs`. */
+export declare const DEFAULT_CALL_TIMEOUT_MS: 30000;
 /** Width and height of an outfit item's picture. */
 export declare const OUTFIT_IMAGE_SIZE: 28;
 /** completeOutfit()'s default `diversity`. */
@@ -73,6 +80,30 @@ export interface LoadOptions {
   /** The folder that holds the `cpu/` and `webgpu/` wasm builds (default: `pkg/` beside
    * tailor.js). */
   wasmUrl?: string | URL;
+  /** Keep the bundle's files in Cache Storage, so that a later visit downloads only
+   * manifest.json (default true). */
+  cache?: boolean;
+  /** Names the on-device history (default: the manifest's `shop`, else the bundle URL). */
+  shop?: string;
+  /** A load that takes longer fails with code 'timeout' (default 300000). */
+  loadTimeoutMs?: number;
+  /** A call that takes longer, waiting included, fails with code 'timeout' and the worker is
+   * replaced (default 30000). */
+  callTimeoutMs?: number;
+}
+
+/** Where a load's files came from. */
+export interface LoadStats {
+  /** Files the manifest lists. */
+  files: number;
+  /** Read from Cache Storage, and verified. */
+  cached: number;
+  /** Downloaded. */
+  fetched: number;
+  /** Bytes downloaded, manifest.json included. */
+  fetchedBytes: number;
+  /** Whether Cache Storage was used. */
+  cache: boolean;
 }
 
 /** Where Tailor.load() finds worker.js and the wasm builds unless told: beside tailor.js. */
@@ -101,6 +132,10 @@ export interface OutfitSection {
 }
 
 export interface ManifestFile {
+  /** What the file holds ("items.json"). */
+  name: string;
+  /** Where it is stored, relative to the bundle: the name with a prefix of its hash
+   * ("items.1a2b3c4d5e6f7a8b.json"). */
   path: string;
   size: number;
   sha256: string;
@@ -130,6 +165,8 @@ export interface Manifest {
   item_types: string[];
   item_embedding_encoding: string;
   files: ManifestFile[];
+  /** The shop the bundle belongs to: names the on-device history. */
+  shop?: string;
   metrics?: Record<string, unknown>;
   [key: string]: unknown;
 }
@@ -326,6 +363,10 @@ export declare class Tailor {
   readonly outfitSection: OutfitSection | null;
   /** Records catalog and outfit item ids alike. */
   readonly history: History;
+  /** Where the load's files came from. */
+  readonly loadStats: LoadStats | null;
+  /** How many times a crashed or stuck worker was replaced. */
+  readonly restarts: number;
   recommend(request: RecommendRequest): Promise<Recommendation>;
   /** The k catalog items most like one item, by the cosine of their item embeddings. */
   similar(request: SimilarRequest): Promise<SimilarItems>;

@@ -16,6 +16,10 @@ export { ERROR_CODES, TailorError, describeError, historyDatabaseName, renderErr
 
 export const BACKENDS = Object.freeze(['auto', 'cpu', 'webgpu']);
 export const DEFAULT_HISTORY_LIMIT = 200;
+/** How long a load may take before it fails with code 'timeout': MiniLM's 90 MB on a slow line. */
+export const DEFAULT_LOAD_TIMEOUT_MS = 300_000;
+/** How long one recommend(), similar() or completeOutfit() may take, waiting included. */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 /** Outfit item pictures are Fashion-MNIST's: 28 x 28 grey bytes each. */
 export const OUTFIT_IMAGE_SIZE = 28;
 const OUTFIT_IMAGE_BYTES = OUTFIT_IMAGE_SIZE * OUTFIT_IMAGE_SIZE;
@@ -51,6 +55,12 @@ function folderUrl(url, what) {
 export const DEFAULT_WORKER_URL = new URL('./worker.js', import.meta.url).href;
 export const DEFAULT_WASM_URL = new URL('./pkg/', import.meta.url).href;
 
+function checkTimeout(value, what) {
+  if (!(Number.isFinite(value) && value > 0)) {
+    throw new TailorError('bad_request', `${what} must be a positive number of milliseconds, got ${value}`);
+  }
+}
+
 function checkFilter(exclude, category) {
   if (!Array.isArray(exclude) || exclude.some((id) => typeof id !== 'string')) {
     throw new TailorError('bad_request', 'exclude must be an array of item ids (strings)');
@@ -61,17 +71,30 @@ function checkFilter(exclude, category) {
 }
 
 export class Tailor {
-  #worker;
+  #worker = null;
+  /** Which worker is current: events from a replaced one are ignored. */
+  #generation = 0;
   #pending = new Map();
   #nextId = 1;
   #closed = false;
+  /** What the worker is loaded with, to load it again after a crash or a timeout. */
+  #loadRequest;
+  #workerScript;
+  #callTimeoutMs;
+  #loadTimeoutMs;
+  #restarting = false;
+  /** Settles when the current worker holds the bundle; calls wait for it. */
+  #ready = Promise.resolve();
   /** Every outfit item's picture, `outfitItems.length x 784` grey bytes, or null. */
   #outfitImages = null;
 
   /** @private use Tailor.load */
-  constructor(token, worker, url) {
+  constructor(token, { url, workerScript, loadRequest, callTimeoutMs, loadTimeoutMs }) {
     if (token !== CONSTRUCT) throw new TypeError('use `await Tailor.load(url, options)`');
-    this.#worker = worker;
+    this.#workerScript = workerScript;
+    this.#loadRequest = loadRequest;
+    this.#callTimeoutMs = callTimeoutMs;
+    this.#loadTimeoutMs = loadTimeoutMs;
     /** Absolute bundle URL. */
     this.url = url;
     /** 'cpu' | 'webgpu': the backend that runs. */
@@ -88,17 +111,12 @@ export class Tailor {
     this.outfitItems = [];
     /** The manifest's outfit section ({bits, slots, item_count, synthetic, ...}), or null. */
     this.outfitSection = null;
+    /** Where the last load's files came from: {files, cached, fetched, fetchedBytes, cache}. */
+    this.loadStats = null;
+    /** How many times the worker was started again after a crash or a timeout. */
+    this.restarts = 0;
     /** On-device history (IndexedDB). */
     this.history = null;
-    worker.addEventListener('message', (event) => this.#receive(event.data));
-    // A worker that fails to start (or dies) fails everything it owed, instead of hanging.
-    worker.addEventListener('error', (event) => {
-      event.preventDefault?.();
-      this.#failAll(new TailorError('worker', 'the recommendation worker failed to start or crashed'));
-    });
-    worker.addEventListener('messageerror', () => {
-      this.#failAll(new TailorError('worker', 'a message from the recommendation worker could not be read'));
-    });
   }
 
   /**
@@ -108,13 +126,20 @@ export class Tailor {
    * for a page that serves them apart from this module (default: beside it).
    * `integrity` ("sha256-BASE64", as `tailor export` prints it) pins manifest.json: a manifest
    * with any other digest is refused with code 'integrity'.
+   * `cache` (default true) keeps the bundle's files in Cache Storage, so that a later visit
+   * downloads only manifest.json. `shop` names the on-device history (default: the manifest's
+   * `shop`, else the bundle URL), so that it survives bundle updates.
+   * `loadTimeoutMs` and `callTimeoutMs` bound a load and each call; either ends in code
+   * 'timeout', and a worker that timed out or crashed is replaced by a fresh one.
    * @param {{backend?: 'auto'|'cpu'|'webgpu', onProgress?: (p: {file: string, loaded: number, total: number}) => void,
-   *   historyLimit?: number, workerUrl?: string | URL, wasmUrl?: string | URL, integrity?: string}} [options]
+   *   historyLimit?: number, workerUrl?: string | URL, wasmUrl?: string | URL, integrity?: string,
+   *   cache?: boolean, shop?: string, loadTimeoutMs?: number, callTimeoutMs?: number}} [options]
    * @returns {Promise<Tailor>}
    */
   static async load(url, {
     backend = 'auto', onProgress, historyLimit = DEFAULT_HISTORY_LIMIT,
-    workerUrl = DEFAULT_WORKER_URL, wasmUrl = DEFAULT_WASM_URL, integrity,
+    workerUrl = DEFAULT_WORKER_URL, wasmUrl = DEFAULT_WASM_URL, integrity, cache = true, shop,
+    loadTimeoutMs = DEFAULT_LOAD_TIMEOUT_MS, callTimeoutMs = DEFAULT_CALL_TIMEOUT_MS,
   } = {}) {
     if (integrity !== undefined && typeof integrity !== 'string') {
       throw new TailorError('bad_request', 'integrity must be a string such as "sha256-..."');
@@ -131,15 +156,18 @@ export class Tailor {
     if (onProgress !== undefined && typeof onProgress !== 'function') {
       throw new TailorError('bad_request', 'onProgress must be a function');
     }
-    let worker;
-    try {
-      worker = new Worker(workerScript, { type: 'module', name: 'tailor' });
-    } catch (error) {
-      throw new TailorError('worker', `cannot start the recommendation worker: ${error?.message ?? error}`);
+    if (typeof cache !== 'boolean') throw new TailorError('bad_request', 'cache must be true or false');
+    if (shop !== undefined && (typeof shop !== 'string' || shop.trim() === '')) {
+      throw new TailorError('bad_request', 'shop must be a non-empty string');
     }
-    const rec = new Tailor(CONSTRUCT, worker, absolute);
+    checkTimeout(loadTimeoutMs, 'loadTimeoutMs');
+    checkTimeout(callTimeoutMs, 'callTimeoutMs');
+    const loadRequest = { url: absolute, backend, wasmUrl: wasm, integrity: integrity ?? null, cache };
+    const rec = new Tailor(CONSTRUCT, { url: absolute, workerScript, loadRequest, callTimeoutMs, loadTimeoutMs });
     try {
-      const loaded = await rec.#call('load', { url: absolute, backend, wasmUrl: wasm, integrity: integrity ?? null }, onProgress);
+      rec.#start();
+      const loaded = await rec.#post('load', loadRequest, loadTimeoutMs, onProgress);
+      rec.#ready = Promise.resolve();
       rec.backend = loaded.backend;
       rec.backendReason = loaded.backendReason;
       rec.device = loaded.device;
@@ -147,13 +175,14 @@ export class Tailor {
       rec.items = loaded.items;
       rec.outfitSection = loaded.outfitSection ?? null;
       rec.outfitItems = loaded.outfitItems;
+      rec.loadStats = loaded.loadStats ?? null;
       rec.#outfitImages = loaded.outfitImages ?? null;
     } catch (error) {
       rec.close();
       throw TailorError.from(error);
     }
     // Outfit items live in the same history as catalog items: viewing one personalizes outfits.
-    rec.history = new History(absolute, {
+    rec.history = new History(shop ?? rec.manifest?.shop ?? absolute, {
       knownIds: new Set([...rec.items, ...rec.outfitItems].map((item) => item.id)),
       limit: historyLimit,
     });
@@ -252,19 +281,91 @@ export class Tailor {
   close() {
     if (this.#closed) return;
     this.#closed = true;
-    this.#worker.terminate();
+    this.#worker?.terminate();
+    this.#worker = null;
     this.history?.close();
     this.#failAll(new TailorError('closed', 'the recommender was closed'));
   }
 
-  #call(type, fields, onProgress) {
+  /** Starts a worker and listens to it; a replaced worker's late messages are ignored. */
+  #start() {
+    const generation = ++this.#generation;
+    let worker;
+    try {
+      worker = new Worker(this.#workerScript, { type: 'module', name: 'tailor' });
+    } catch (error) {
+      throw new TailorError('worker', `cannot start the recommendation worker: ${error?.message ?? error}`);
+    }
+    this.#worker = worker;
+    const current = () => generation === this.#generation && !this.#closed;
+    worker.addEventListener('message', (event) => {
+      if (current()) this.#receive(event.data);
+    });
+    // A worker that fails to start, or dies, fails everything it owed instead of hanging.
+    worker.addEventListener('error', (event) => {
+      event.preventDefault?.();
+      if (current()) this.#replace(new TailorError('worker', 'the recommendation worker failed to start or crashed'));
+    });
+    worker.addEventListener('messageerror', () => {
+      if (current()) this.#failAll(new TailorError('worker', 'a message from the recommendation worker could not be read'));
+    });
+  }
+
+  /**
+   * Replaces a worker that crashed (a wasm trap) or stopped answering: what it owed fails with
+   * `error`, and a fresh worker loads the same bundle (from Cache Storage, when it is on), which
+   * the next calls wait for. A worker that had not loaded yet is not replaced: the load fails.
+   */
+  #replace(error) {
+    this.#failAll(error);
+    if (this.#closed || this.manifest === null || this.#restarting) return;
+    this.#restarting = true;
+    this.#worker?.terminate();
+    this.restarts += 1;
+    const restart = async () => {
+      try {
+        this.#start();
+        await this.#post('load', this.#loadRequest, this.#loadTimeoutMs);
+      } finally {
+        this.#restarting = false;
+      }
+    };
+    this.#ready = restart();
+    // A restart that fails is reported by the calls that wait for it.
+    this.#ready.catch(() => {});
+  }
+
+  /** A call on the loaded bundle, after any restart under way, bounded by the call timeout. A
+   * restart that failed is tried once more, so one bad moment does not break every later call. */
+  async #call(type, fields) {
+    if (this.#closed) throw new TailorError('closed', `${type} after close()`);
+    const started = performance.now();
+    try {
+      await this.#ready;
+    } catch {
+      this.#replace(new TailorError('crashed', 'the recommendation worker is being restarted'));
+      await this.#ready;
+    }
+    const left = Math.max(1, this.#callTimeoutMs - (performance.now() - started));
+    return this.#post(type, fields, left);
+  }
+
+  #post(type, fields, timeoutMs, onProgress) {
     if (this.#closed) return Promise.reject(new TailorError('closed', `${type} after close()`));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, onProgress });
+      const timer = setTimeout(() => {
+        if (!this.#pending.has(id)) return;
+        this.#pending.delete(id);
+        reject(new TailorError('timeout', `${type} did not finish within ${Math.round(timeoutMs)} ms`));
+        // The worker may be stuck in a long computation: start over rather than queue behind it.
+        this.#replace(new TailorError('crashed', `the recommendation worker was restarted after ${type} timed out`));
+      }, timeoutMs);
+      this.#pending.set(id, { resolve, reject, onProgress, timer });
       try {
         this.#worker.postMessage({ id, type, ...fields });
       } catch (error) {
+        clearTimeout(timer);
         this.#pending.delete(id);
         reject(new TailorError('bad_request', `the request cannot be sent to the worker: ${error?.message ?? error}`));
       }
@@ -283,12 +384,22 @@ export class Tailor {
       return;
     }
     this.#pending.delete(message.id);
-    if (message.ok) entry.resolve(message.value);
-    else entry.reject(new TailorError(message.error?.code, message.error?.message));
+    clearTimeout(entry.timer);
+    if (message.ok) {
+      entry.resolve(message.value);
+      return;
+    }
+    const error = new TailorError(message.error?.code, message.error?.message);
+    entry.reject(error);
+    // A trap leaves the wasm instance unusable; only a fresh worker recovers.
+    if (message.fatal) this.#replace(new TailorError('crashed', 'the recommendation worker crashed and was restarted'));
   }
 
   #failAll(error) {
-    for (const { reject } of this.#pending.values()) reject(error);
+    for (const { reject, timer } of this.#pending.values()) {
+      clearTimeout(timer);
+      reject(error);
+    }
     this.#pending.clear();
   }
 }

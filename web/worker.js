@@ -1,10 +1,13 @@
 // The module Web Worker behind `Tailor`: it picks the backend, loads the wasm flavour and the
 // bundle, and answers recommend requests, so that the page never blocks on model work.
 //
-// Messages in:  {id, type: 'load', url, backend, wasmUrl, integrity}   {id, type: 'recommend', request}
-//               {id, type: 'similar', request}   {id, type: 'completeOutfit', request}
-// Messages out: {id, type: 'progress', progress}   {id, ok: true, value}   {id, ok: false, error}
-// where error is {name: 'TailorError', code, message} (never a stack).
+// Messages in:  {id, type: 'load', url, backend, wasmUrl, integrity, cache}
+//               {id, type: 'recommend', request}   {id, type: 'similar', request}
+//               {id, type: 'completeOutfit', request}
+// Messages out: {id, type: 'progress', progress}   {id, ok: true, value}
+//               {id, ok: false, error, fatal}
+// where error is {name: 'TailorError', code, message} (never a stack), and `fatal` says that the
+// wasm instance trapped: it cannot be trusted again, so the page replaces this worker.
 
 import { TailorError } from './errors.js';
 import { loadWasm } from './wasm.js';
@@ -14,13 +17,28 @@ export const WEBGPU_MIN_VALUES = 25_000_000;
 
 let recommender = null;
 let busy = Promise.resolve();
+/** Set once the wasm instance has trapped: every later call fails fast. */
+let trapped = null;
+
+/** A wasm trap (unreachable, out-of-bounds memory, stack overflow): the instance's memory may
+ * be half-updated, so it is never called again. */
+function isTrap(error) {
+  return typeof WebAssembly !== 'undefined' && error instanceof WebAssembly.RuntimeError;
+}
 
 self.addEventListener('message', (event) => {
   const id = event.data?.id;
   // One job at a time: the recommender is not re-entrant.
   busy = busy.then(() => handle(event.data)).then(
     (value) => reply(id, value),
-    (error) => self.postMessage({ id, ok: false, error: TailorError.from(error).toJSON() }),
+    (error) => {
+      if (isTrap(error) && !trapped) trapped = error;
+      const fatal = trapped !== null;
+      const e = fatal
+        ? new TailorError('crashed', `the recommender crashed (${error?.message ?? error}) and is being restarted`)
+        : TailorError.from(error);
+      self.postMessage({ id, ok: false, error: e.toJSON(), fatal });
+    },
   );
 });
 
@@ -51,9 +69,11 @@ async function handle(message) {
     case 'similar':
     case 'completeOutfit':
       if (!recommender) throw new TailorError('internal', 'the recommender is not loaded');
+      if (trapped) throw trapped;
       try {
         return await recommender[message.type](message.request);
       } catch (error) {
+        if (isTrap(error)) throw error;
         throw TailorError.from(error, 'internal');
       }
     default:
@@ -61,7 +81,7 @@ async function handle(message) {
   }
 }
 
-async function load({ id, url, backend, wasmUrl, integrity }) {
+async function load({ id, url, backend, wasmUrl, integrity, cache = true }) {
   if (recommender) throw new TailorError('internal', 'this worker already holds a recommender');
   const onProgress = (progress) => {
     const { file, loaded, total } = progress ?? {};
@@ -84,13 +104,13 @@ async function load({ id, url, backend, wasmUrl, integrity }) {
 
   let loaded;
   try {
-    loaded = await loadOn(choice.backend, url, wasmUrl, integrity, onProgress);
+    loaded = await loadOn(choice.backend, url, wasmUrl, integrity, cache, onProgress);
   } catch (error) {
     const e = TailorError.from(error);
     // 'auto' never fails just because the GPU did: the CPU build always works.
     if (backend !== 'auto' && backend !== undefined) throw e;
     if (choice.backend !== 'webgpu' || e.code !== 'backend') throw e;
-    loaded = await loadOn('cpu', url, wasmUrl, integrity, onProgress);
+    loaded = await loadOn('cpu', url, wasmUrl, integrity, cache, onProgress);
     choice = { backend: 'cpu', reason: `WebGPU failed to start (${e.message}), so the CPU (wasm) backend runs.` };
   }
   recommender = loaded;
@@ -107,12 +127,13 @@ async function load({ id, url, backend, wasmUrl, integrity }) {
     manifest: recommender.manifest,
     items: recommender.items,
     outfitItems: recommender.outfitItems ?? [],
+    loadStats: recommender.loadStats ?? null,
     outfitSection: recommender.outfitSection ?? null,
     outfitImages,
   }, outfitImages ? [outfitImages.buffer] : []);
 }
 
-async function loadOn(flavour, url, wasmUrl, integrity, onProgress) {
+async function loadOn(flavour, url, wasmUrl, integrity, cache, onProgress) {
   let wasm;
   try {
     wasm = await loadWasm(flavour, wasmUrl);
@@ -123,7 +144,7 @@ async function loadOn(flavour, url, wasmUrl, integrity, onProgress) {
     throw new TailorError('wasm', `the ${flavour} wasm module at ${wasmUrl ?? 'pkg/'} is out of date (it has no Recommender): rebuild it with \`cargo xtask wasm\``);
   }
   try {
-    return await wasm.Recommender.load(url, onProgress, integrity ?? undefined);
+    return await wasm.Recommender.load(url, onProgress, integrity ?? undefined, cache);
   } catch (error) {
     throw TailorError.from(error, 'internal');
   }
@@ -147,7 +168,7 @@ async function requestAdapter() {
 async function chooseAuto(url) {
   let manifest = null;
   try {
-    const response = await fetch(new URL('manifest.json', url.endsWith('/') ? url : `${url}/`));
+    const response = await fetch(new URL('manifest.json', url.endsWith('/') ? url : `${url}/`), { cache: 'no-cache' });
     if (response.ok) manifest = await response.json();
   } catch {
     // Recommender.load fetches the manifest again, checks it (and its integrity, when pinned),

@@ -150,7 +150,7 @@ test("backend 'auto' picks the CPU build for this small bundle and says why", as
   assert.match(picked.reason, /small/);
   assert.match(picked.reason, new RegExp(manifest.item_count.toLocaleString('en-US')));
   if (picked.fallbackAdapter) assert.match(picked.reason, /software fallback/);
-  assert.deepEqual(picked.files.sort(), manifest.files.map((f) => f.path).sort(), 'progress names every file');
+  assert.deepEqual(picked.files.sort(), manifest.files.map((f) => f.name).sort(), 'progress names every file');
   assert.ok(requested.includes('/web/pkg/cpu/tailor_wasm_bg.wasm'), requested.join('\n'));
   assert.deepEqual(requested.filter((p) => p.includes('/pkg/webgpu/')), [], 'the WebGPU build is not downloaded');
   assert.deepEqual(problems, []);

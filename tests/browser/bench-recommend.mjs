@@ -44,7 +44,7 @@ export function missingInputs({ sizes, encoders, baseline = true, cold = false, 
   };
   for (const size of sizes) {
     for (const encoder of encoders) need(`bundles/${encoder}-${size}/manifest.json`);
-    if (baseline) need(`bundles/minilm-${size}/item_embeddings.bin`);
+    if (baseline) need(`bundles/minilm-${size}/manifest.json`);
   }
   if (cold) {
     need('bundles/static-demo/manifest.json');

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { openPage, useBrowser } from './harness.mjs';
-import { STACK_TRACE, copyBundle, outfitsBundle, readItems, readJson, rewriteVerified, tempDir } from './bundles.mjs';
+import { STACK_TRACE, bundleFile, copyBundle, outfitsBundle, readItems, readJson, rewriteVerified, tempDir } from './bundles.mjs';
 
 const LOAD_TIMEOUT = 90_000;
 const dirs = {};
@@ -14,13 +14,13 @@ const dirs = {};
 const session = useBrowser('www', () => {
   // (a) one flipped byte in the query tower's weights
   dirs.flip = copyBundle('flip');
-  const weights = path.join(dirs.flip, 'query_tower.safetensors');
+  const weights = bundleFile(dirs.flip, 'query_tower.safetensors');
   const bytes = fs.readFileSync(weights);
   bytes[Math.floor(bytes.length / 2)] ^= 0xff;
   fs.writeFileSync(weights, bytes);
   // (b) item embeddings cut in half
   dirs.trunc = copyBundle('trunc');
-  const embeddings = path.join(dirs.trunc, 'item_embeddings.bin');
+  const embeddings = bundleFile(dirs.trunc, 'item_embeddings.bin');
   fs.truncateSync(embeddings, Math.floor(fs.statSync(embeddings).size / 2));
   // (c) a format version from the future
   dirs.version = copyBundle('version');

@@ -43,8 +43,19 @@ export function handmadeBundle() {
   return path.resolve(dir);
 }
 
-export function readJson(dir, file) {
-  return JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+/** Where the bundle file `name` ("items.json") is stored in `dir`: bundle files have
+ * content-addressed names, which only the manifest knows. */
+export function bundleFile(dir, name) {
+  if (name === 'manifest.json') return path.join(dir, name);
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  const entry = manifest.files.find((f) => f.name === name);
+  if (!entry) throw new Error(`${name} is not listed in ${dir}/manifest.json`);
+  return path.join(dir, entry.path);
+}
+
+/** A bundle file ("manifest.json", "items.json", ...) parsed as JSON. */
+export function readJson(dir, name) {
+  return JSON.parse(fs.readFileSync(bundleFile(dir, name), 'utf8'));
 }
 
 /** The bundle's catalog, in bundle order. */
@@ -73,10 +84,9 @@ export function copyBundle(label, source = testBundle()) {
 /** Writes `bytes` to `file` and updates its size and sha256 in manifest.json, so that the copy
  * still verifies. */
 export function rewriteVerified(dir, file, bytes) {
-  fs.writeFileSync(path.join(dir, file), bytes);
+  fs.writeFileSync(bundleFile(dir, file), bytes);
   const manifest = readJson(dir, 'manifest.json');
-  const entry = manifest.files.find((f) => f.path === file);
-  if (!entry) throw new Error(`${file} is not listed in ${dir}/manifest.json`);
+  const entry = manifest.files.find((f) => f.name === file);
   entry.size = bytes.length;
   entry.sha256 = createHash('sha256').update(bytes).digest('hex');
   fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { openPage, useBrowser } from './harness.mjs';
-import { copyBundle, outfitsBundle, readItems, readJson, rewriteVerified, testBundle } from './bundles.mjs';
+import { bundleFile, copyBundle, outfitsBundle, readItems, readJson, rewriteVerified, testBundle } from './bundles.mjs';
 import { openShop, shopIdle } from './shop.mjs';
 
 const dirs = {};
@@ -162,8 +162,10 @@ test('compatibility equals the formula recomputed in plain JS from outfit_codes.
     const { Tailor } = await import('/web/tailor.js');
     const rec = await Tailor.load('/looks/', { backend: 'cpu' });
     const { bits } = rec.outfitSection;
-    const codes = new DataView(await (await fetch('/looks/outfit_codes.bin')).arrayBuffer());
-    const weights = new DataView(await (await fetch('/looks/outfit_weights.bin')).arrayBuffer());
+    // Stored under content-addressed names, which the manifest gives.
+    const stored = (name) => `/looks/${rec.manifest.files.find((f) => f.name === name).path}`;
+    const codes = new DataView(await (await fetch(stored('outfit_codes.bin'))).arrayBuffer());
+    const weights = new DataView(await (await fetch(stored('outfit_weights.bin'))).arrayBuffer());
     // outfit_weights.bin is w_u then w_c, little-endian f32; only w_c enters compatibility.
     const wc = Array.from({ length: bits }, (_, j) => weights.getFloat32(4 * (bits + j), true));
     // Item i's code: bits/64 little-endian u64 words; bit j is bit j % 64 of word j / 64.
@@ -382,7 +384,7 @@ const drawnPictures = (page, selector) => page.$$eval(selector, (canvases) => ca
 
 test('the demo shop: choosing a lookbook item shows, under it, outfits that contain it, drawn from the bundle\'s pictures', async () => {
   const model = outfitModel();
-  const images = fs.readFileSync(path.join(outfitsBundle(), 'outfit_images.bin'));
+  const images = fs.readFileSync(bundleFile(outfitsBundle(), 'outfit_images.bin'));
   // The shop draws Fashion-MNIST's negatives inverted (the garment dark on white).
   const pixelsOf = (index) => Array.from(images.subarray(index * 784, (index + 1) * 784), (v) => 255 - v);
   // Any Content-Security-Policy violation (canvases, workers) is recorded in window.__csp.

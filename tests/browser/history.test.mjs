@@ -1,16 +1,31 @@
-// rec.history: IndexedDB on the device, one database per bundle URL, capped, unknown ids skipped,
-// and an in-memory fallback (with one warning) whenever storage is unavailable or damaged.
+// rec.history: IndexedDB on the device, one database per shop (so that it survives bundle
+// updates), capped, unknown ids skipped, ids an update dropped removed with a warning, and an
+// in-memory fallback (with one warning) whenever storage is unavailable or damaged.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { openPage, useBrowser } from './harness.mjs';
-import { readItems, testBundle } from './bundles.mjs';
+import { copyBundle, readItems, readJson, rewriteVerified, testBundle } from './bundles.mjs';
 
-const session = useBrowser('tests/browser/pages', () => ({
-  '/web': 'web',
-  '/bundle': testBundle(),
-  // The same files under a second URL: a second shop on the same origin.
-  '/other-bundle': testBundle(),
-}));
+const session = useBrowser('tests/browser/pages', () => {
+  // The same model under another shop's name: a second shop on the same origin.
+  const other = copyBundle('other-shop');
+  const manifest = readJson(other, 'manifest.json');
+  manifest.shop = 'another-shop';
+  fs.writeFileSync(path.join(other, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  // The same shop's next bundle, under a versioned URL, whose catalog no longer has item 2.
+  const update = copyBundle('update');
+  const catalog = readItems(update);
+  catalog[2].id = `${catalog[2].id}-discontinued-and-replaced`;
+  rewriteVerified(update, 'items.json', Buffer.from(JSON.stringify(catalog)));
+  return {
+    '/web': 'web',
+    '/bundle': testBundle(),
+    '/other-bundle': other,
+    '/v2/bundle': update,
+  };
+});
 
 const FALLBACK_WARNING = /history storage is unavailable/;
 
@@ -73,7 +88,7 @@ test('history is capped at historyLimit, newest kept, and persists across a relo
   await page.close();
 });
 
-test('an unknown item id is skipped with a warning; each bundle URL has its own history', async () => {
+test('an unknown item id is skipped with a warning; each shop has its own history, which survives an update', async () => {
   const catalog = items();
   const { page, problems, warnings } = await openWithTailor();
   assert.deepEqual(await record(page, [{ itemId: 'no-such-item-xyz' }]), [false]);
@@ -88,6 +103,9 @@ test('an unknown item id is skipped with a warning; each bundle URL has its own 
   const result = await page.evaluate((id) =>
     window.rec.recommend({ query: 'jeans', k: 3, history: ['no-such-item-xyz', id] }), catalog[2].id);
   assert.deepEqual(result.unknownHistory, ['no-such-item-xyz']);
+  const shop = readJson(testBundle(), 'manifest.json').shop;
+  assert.ok(shop, 'the test bundle names its shop');
+  assert.equal(await page.evaluate(() => window.rec.history.databaseName), `tailor-history:${shop}`);
 
   const other = await page.evaluate(async () => {
     const { Tailor } = await import('/web/tailor.js');
@@ -95,12 +113,25 @@ test('an unknown item id is skipped with a warning; each bundle URL has its own 
     const before = await second.history.list();
     const names = [window.rec.history.databaseName, second.history.databaseName];
     second.close();
+    const named = await Tailor.load('/bundle/', { backend: 'cpu', shop: 'chosen by the page' });
+    names.push(named.history.databaseName);
+    named.close();
     return { before, names };
   });
-  assert.deepEqual(other.before, [], 'a second bundle URL starts with an empty history');
-  assert.notEqual(other.names[0], other.names[1]);
-  assert.match(other.names[1], /^tailor-history:http:\/\/127\.0\.0\.1:\d+\/other-bundle\/$/);
-  assert.deepEqual(await ids(page), [catalog[1].id], 'the first bundle keeps its own');
+  assert.deepEqual(other.before, [], 'another shop starts with an empty history');
+  assert.deepEqual(other.names.slice(1), ['tailor-history:another-shop', 'tailor-history:chosen by the page']);
+  assert.deepEqual(await ids(page), [catalog[1].id], 'the first shop keeps its own');
+
+  // The shop's update, at a new URL: the history carries over, less what the catalog dropped.
+  assert.deepEqual(await record(page, [{ itemId: catalog[2].id }]), [true]);
+  await page.evaluate(() => window.rec.close());
+  await loadTailor(page, '/v2/bundle/');
+  assert.equal(await page.evaluate(() => window.rec.history.databaseName), `tailor-history:${shop}`);
+  assert.deepEqual(await ids(page), [catalog[1].id], 'the update keeps the history, less the dropped item');
+  const dropped = warnings.filter((w) => /dropped 1 history entry/.test(w));
+  assert.equal(dropped.length, 1, warnings.join('\n'));
+  assert.match(dropped[0], new RegExp(catalog[2].id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  await page.evaluate(() => window.rec.history.clear());
   assert.equal(warnings.filter((w) => FALLBACK_WARNING.test(w)).length, 0);
   assert.deepEqual(problems, []);
   await page.close();

@@ -36,12 +36,19 @@ export async function shopPage(bar: HTMLProgressElement, list: HTMLElement): Pro
       onProgress: ({ loaded, total }) => {
         bar.value = loaded / total;
       },
+      cache: true,
+      shop: 'my-shop',
+      callTimeoutMs: 5_000,
     });
   } catch (error) {
-    if (error instanceof TailorError && error.code === 'damaged') list.textContent = describeError(error).summary;
+    if (error instanceof TailorError && (error.code === 'damaged' || error.code === 'timeout')) {
+      list.textContent = describeError(error).summary;
+    }
     return;
   }
   const first: CatalogItem = rec.items[0];
+  const downloaded: number = (rec.loadStats?.fetchedBytes ?? 0) + rec.restarts;
+  bar.dataset.downloaded = String(downloaded);
   const recorded: boolean = await rec.history.record({ itemId: first.id, event: 'purchase' });
   const result: Recommendation = await rec.recommend({
     query: 'linen dress',

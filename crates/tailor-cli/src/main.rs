@@ -149,7 +149,7 @@ enum Command {
         /// Storage of the item embeddings.
         #[arg(long, value_enum, default_value = "f16")]
         embeddings: Encoding,
-        /// An eval report whose figures go into the manifest.
+        /// An eval report, copied beside the bundle as report.json (the manifest names it).
         #[arg(long)]
         report: Option<PathBuf>,
         #[arg(long)]

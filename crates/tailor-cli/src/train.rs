@@ -195,7 +195,7 @@ pub fn export(args: &ExportArgs) -> Result<()> {
     let total: u64 = manifest.files.iter().map(|f| f.size).sum();
     println!("bundle in {}:", args.out.display());
     for file in &manifest.files {
-        println!("  {:<28} {:>10} bytes", file.path, file.size);
+        println!("  {:<46} {:>10} bytes", file.path, file.size);
     }
     println!("  total {:.2} MB", total as f64 / 1e6);
     let manifest_path = args.out.join(tailor_core::MANIFEST_FILE);

@@ -23,6 +23,7 @@ fn movielens_imports_as_movies_and_timestamped_rating_events() {
     assert!(said.contains("MovieLens (ml-100k) as a shop"), "{said}");
 
     let shop = Shop::open(&out).expect("the imported shop opens");
+    assert_eq!(shop.name(), "movielens-ml-100k");
     assert_eq!(shop.users.len(), 40);
     assert!(shop.catalog.len() > 100, "{} movies", shop.catalog.len());
     assert!(
@@ -76,6 +77,8 @@ fn fashion_mnist_outfits_import_as_pictures_slots_and_outfits_labelled_synthetic
     assert!(said.contains("SYNTHETIC"), "{said}");
 
     let shop = Shop::open(&out).expect("the imported shop opens");
+    // Named apart from the other example shops, so that their on-device histories stay apart.
+    assert_eq!(shop.name(), "fashion-mnist-outfits");
     assert_eq!(
         shop.catalog.len(),
         540,

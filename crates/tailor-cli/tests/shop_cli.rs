@@ -135,6 +135,18 @@ fn the_example_shop_trains_exports_ranks_and_completes_looks_from_its_own_data()
             .iter()
             .all(|f| !f.path.starts_with("images/"))
     );
+    // The shop's name (the fixture's folder, as its tailor.toml gives none) names the history
+    // every bundle of the shop shares.
+    assert_eq!(loaded.manifest.shop.as_deref(), Some("shop"));
+    // Stored under content-addressed names, found by their plain names.
+    for entry in &loaded.manifest.files {
+        assert_eq!(
+            entry.path,
+            tailor_core::bundle::content_addressed_path(&entry.name, &entry.sha256)
+        );
+        assert!(bundle.join(&entry.path).is_file(), "{}", entry.path);
+        assert!(!bundle.join(&entry.name).exists(), "{}", entry.name);
+    }
 
     // The outfit section is the shop's own: its slots, its items, not synthetic.
     let section = loaded.manifest.outfits.clone().expect("an outfit section");

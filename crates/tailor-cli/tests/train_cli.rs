@@ -208,7 +208,7 @@ fn train_kill_resume_eval_export() {
             .manifest
             .files
             .iter()
-            .any(|f| f.path == "static_encoder.bin")
+            .any(|f| f.name == "static_encoder.bin")
     );
 
     // Every item carries what a product card needs; the imported reviews have no pictures,
@@ -225,6 +225,18 @@ fn train_kill_resume_eval_export() {
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["metrics"]["trained_from"], run["sources"]);
+    // The eval report goes beside the bundle, not into the manifest every page load fetches.
+    assert_eq!(manifest["metrics"]["report"], "report.json");
+    let copied: Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("report.json")).unwrap()).unwrap();
+    assert_eq!(copied["protocols"], report["protocols"]);
+    assert!(
+        std::fs::metadata(bundle.join("manifest.json"))
+            .unwrap()
+            .len()
+            < 8_000,
+        "the manifest stays a few KB"
+    );
 
     // Native ranking of the whole catalog, as the browser ranks it: asked for a class by name,
     // the model ranks that class's items above the rest. Per class, the share of (class item,
@@ -271,7 +283,7 @@ fn train_kill_resume_eval_export() {
         mean_auc * 100.0
     );
 
-    let damaged = bundle.join("item_embeddings.bin");
+    let damaged = bundle.join(&loaded.manifest.entry("item_embeddings.bin").unwrap().path);
     let mut bytes = std::fs::read(&damaged).unwrap();
     bytes[7] ^= 0x40;
     std::fs::write(&damaged, &bytes).unwrap();

@@ -4,7 +4,9 @@
 use std::fs;
 use std::path::Path;
 
-use tailor_core::bundle::{check_integrity, integrity};
+use tailor_core::bundle::{
+    MAX_SHOP_NAME, check_integrity, content_addressed_path, integrity, is_content_addressed,
+};
 use tailor_core::{
     BUNDLE_FORMAT_VERSION, Bundle, BundleError, BundleWriter, EmbeddingEncoding, EncoderKind,
     MANIFEST_FILE, Manifest, sha256_hex,
@@ -33,6 +35,7 @@ fn manifest() -> Manifest {
         metrics: serde_json::json!({ "recall@20": 0.5 }),
         outfits: None,
         for_you: None,
+        shop: Some("Example shop".into()),
     }
 }
 
@@ -48,6 +51,13 @@ fn write_bundle() -> (TempDir, Manifest) {
 
 fn bundle_dir(dir: &TempDir) -> std::path::PathBuf {
     dir.path().join("bundle")
+}
+
+/// Where the file `name` is stored in the written bundle, as its manifest says.
+fn stored(dir: &TempDir, name: &str) -> std::path::PathBuf {
+    let manifest =
+        Manifest::parse(&fs::read(bundle_dir(dir).join(MANIFEST_FILE)).unwrap()).unwrap();
+    bundle_dir(dir).join(&manifest.entry(name).unwrap().path)
 }
 
 fn open(dir: &TempDir) -> Result<Bundle, BundleError> {
@@ -76,8 +86,10 @@ fn round_trip() {
     let (dir, written) = write_bundle();
     assert_eq!(written.format_version, BUNDLE_FORMAT_VERSION);
     assert_eq!(written.files.len(), FILES.len());
-    for ((path, bytes), entry) in FILES.iter().zip(&written.files) {
-        assert_eq!(entry.path, *path);
+    for ((name, bytes), entry) in FILES.iter().zip(&written.files) {
+        assert_eq!(entry.name, *name);
+        assert_eq!(entry.path, content_addressed_path(name, &sha256_hex(bytes)));
+        assert_ne!(entry.path, *name);
         assert_eq!(entry.size, bytes.len() as u64);
         assert_eq!(entry.sha256, sha256_hex(bytes));
     }
@@ -88,18 +100,107 @@ fn round_trip() {
         assert_eq!(bundle.file(path).unwrap(), bytes);
     }
     assert_eq!(bundle.manifest.metrics["recall@20"], 0.5);
-    // No temporary files are left behind.
+    // No temporary files are left behind: the manifest and the files it lists, by their
+    // content-addressed names.
     let mut names: Vec<String> = walk(&bundle_dir(&dir));
     names.sort();
+    let mut expected: Vec<String> = written.files.iter().map(|f| f.path.clone()).collect();
+    expected.push(MANIFEST_FILE.into());
+    expected.sort();
+    assert_eq!(names, expected);
+}
+
+#[test]
+fn content_addressed_paths_carry_a_hash_prefix_before_the_extension() {
+    let hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     assert_eq!(
-        names,
-        [
-            "embeddings.f16",
-            "items.json",
-            "manifest.json",
-            "weights/head.bin"
-        ]
+        content_addressed_path("items.json", hash),
+        "items.0123456789abcdef.json"
     );
+    assert_eq!(
+        content_addressed_path("weights/head.bin", hash),
+        "weights/head.0123456789abcdef.bin"
+    );
+    assert_eq!(
+        content_addressed_path("model.tar.gz", hash),
+        "model.0123456789abcdef.tar.gz"
+    );
+    assert_eq!(
+        content_addressed_path("LICENSE", hash),
+        "LICENSE.0123456789abcdef"
+    );
+    assert!(is_content_addressed("items.0123456789abcdef.json"));
+    assert!(!is_content_addressed("items.json"));
+    assert!(!is_content_addressed("logo.0123456789ABCDEF.png"));
+    assert!(!is_content_addressed(
+        ".items.0123456789abcdef.json.partial"
+    ));
+}
+
+#[test]
+fn a_re_export_keeps_the_previous_files_and_removes_older_ones() {
+    let (dir, first) = write_bundle();
+    // A file of the shop's own in the folder is never touched.
+    fs::write(bundle_dir(&dir).join("robots.txt"), b"keep").unwrap();
+    let export = |files: &[(&str, &[u8])]| {
+        let mut writer = BundleWriter::create(&bundle_dir(&dir)).unwrap();
+        for (name, bytes) in files {
+            writer.add(name, bytes).unwrap();
+        }
+        writer.finish(manifest()).unwrap()
+    };
+    let at = |manifest: &Manifest, name: &str| {
+        bundle_dir(&dir).join(&manifest.entry(name).unwrap().path)
+    };
+    let second = export(&[("items.json", b"[2]"), ("embeddings.f16", FILES[1].1)]);
+    assert_ne!(
+        at(&first, "items.json"),
+        at(&second, "items.json"),
+        "new bytes get a new name"
+    );
+    assert_eq!(
+        at(&first, "embeddings.f16"),
+        at(&second, "embeddings.f16"),
+        "unchanged bytes keep their name, so caches keep them"
+    );
+    // A page that read the first manifest a moment ago can still fetch its files.
+    assert!(at(&first, "items.json").is_file());
+
+    let third = export(&[("items.json", b"[3]")]);
+    assert!(
+        !at(&first, "items.json").exists(),
+        "two exports back is removed"
+    );
+    assert!(
+        at(&second, "items.json").is_file(),
+        "the previous export is kept"
+    );
+    assert!(
+        at(&second, "embeddings.f16").is_file(),
+        "also what only it lists"
+    );
+
+    let fourth = export(&[("items.json", b"[4]")]);
+    assert!(
+        !at(&second, "embeddings.f16").exists(),
+        "a file two exports dropped is removed"
+    );
+    assert!(at(&third, "items.json").is_file());
+    assert!(bundle_dir(&dir).join("robots.txt").is_file());
+    assert_eq!(open(&dir).unwrap().manifest, fourth);
+}
+
+#[test]
+fn a_shop_name_that_is_empty_or_too_long_is_a_bad_manifest() {
+    for name in [String::new(), "  ".into(), "x".repeat(MAX_SHOP_NAME + 1)] {
+        let (dir, _) = write_bundle();
+        edit_manifest(&dir, |m| m["shop"] = name.clone().into());
+        let error = open(&dir).unwrap_err();
+        assert!(
+            matches!(&error, BundleError::BadManifest { message } if message.contains("shop")),
+            "{name:?}: {error:?}"
+        );
+    }
 }
 
 fn walk(dir: &Path) -> Vec<String> {
@@ -127,19 +228,26 @@ fn sha256_of_known_input() {
 #[test]
 fn deleted_file_is_missing() {
     let (dir, _) = write_bundle();
-    fs::remove_file(bundle_dir(&dir).join("weights/head.bin")).unwrap();
+    let path = stored(&dir, "weights/head.bin");
+    fs::remove_file(&path).unwrap();
     let error = open(&dir).unwrap_err();
+    // Named by the path the host lacks.
+    let lacking = path
+        .strip_prefix(bundle_dir(&dir))
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     assert!(
-        matches!(&error, BundleError::Missing { file } if file == "weights/head.bin"),
+        matches!(&error, BundleError::Missing { file } if *file == lacking),
         "{error:?}"
     );
-    assert_names(&error, "weights/head.bin");
+    assert_names(&error, &lacking);
 }
 
 #[test]
 fn truncated_file_has_wrong_size() {
     let (dir, _) = write_bundle();
-    let path = bundle_dir(&dir).join("items.json");
+    let path = stored(&dir, "items.json");
     let bytes = fs::read(&path).unwrap();
     fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
     let error = open(&dir).unwrap_err();
@@ -155,7 +263,7 @@ fn truncated_file_has_wrong_size() {
 #[test]
 fn extended_file_has_wrong_size() {
     let (dir, _) = write_bundle();
-    let path = bundle_dir(&dir).join("embeddings.f16");
+    let path = stored(&dir, "embeddings.f16");
     let mut bytes = fs::read(&path).unwrap();
     bytes.push(0);
     fs::write(&path, &bytes).unwrap();
@@ -171,7 +279,7 @@ fn extended_file_has_wrong_size() {
 #[test]
 fn flipped_byte_has_wrong_hash() {
     let (dir, written) = write_bundle();
-    let path = bundle_dir(&dir).join("weights/head.bin");
+    let path = stored(&dir, "weights/head.bin");
     let mut bytes = fs::read(&path).unwrap();
     bytes[3] ^= 0x01;
     fs::write(&path, &bytes).unwrap();
@@ -254,14 +362,29 @@ fn manifest_listing_an_absolute_path_is_unsafe() {
 
 #[test]
 fn manifest_listing_a_path_twice_is_refused() {
-    let (dir, _) = write_bundle();
+    let (dir, written) = write_bundle();
     edit_manifest(&dir, |m| {
         let first = m["files"][0].clone();
         m["files"].as_array_mut().unwrap().push(first);
     });
     let error = open(&dir).unwrap_err();
+    let path = &written.files[0].path;
     assert!(
-        matches!(&error, BundleError::UnsafePath { file, .. } if file == "items.json"),
+        matches!(&error, BundleError::UnsafePath { file, .. } if file == path),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn manifest_listing_a_name_twice_is_refused() {
+    let (dir, written) = write_bundle();
+    // Two entries for items.json, at different paths: which one a reader took would depend on
+    // the order it looked.
+    edit_manifest(&dir, |m| m["files"][1]["name"] = "items.json".into());
+    let error = open(&dir).unwrap_err();
+    let path = &written.files[1].path;
+    assert!(
+        matches!(&error, BundleError::UnsafePath { file, .. } if file == path),
         "{error:?}"
     );
 }
@@ -370,7 +493,8 @@ fn writer_refuses_unsafe_paths_and_duplicates() {
     );
     // Nothing was written outside the folder, nor under a refused name.
     assert!(!dir.path().join(MANIFEST_FILE).exists());
-    assert_eq!(fs::read(dir.path().join("items.json")).unwrap(), b"x");
+    let written = content_addressed_path("items.json", &sha256_hex(b"x"));
+    assert_eq!(fs::read(dir.path().join(written)).unwrap(), b"x");
 }
 
 #[test]
@@ -396,12 +520,7 @@ fn fetched(dir: &TempDir) -> (Vec<u8>, std::collections::BTreeMap<String, Vec<u8
     let manifest = fs::read(bundle_dir(dir).join(MANIFEST_FILE)).unwrap();
     let files = FILES
         .iter()
-        .map(|(path, _)| {
-            (
-                path.to_string(),
-                fs::read(bundle_dir(dir).join(path)).unwrap(),
-            )
-        })
+        .map(|(name, _)| (name.to_string(), fs::read(stored(dir, name)).unwrap()))
         .collect();
     (manifest, files)
 }
@@ -620,7 +739,7 @@ mod outfits {
         let mut manifest = manifest();
         manifest.outfits = Some(section());
         let written = writer.finish(manifest).unwrap();
-        assert_eq!(written.format_version, 3);
+        assert_eq!(written.format_version, BUNDLE_FORMAT_VERSION);
 
         let bundle = Bundle::open_dir(dir.path()).unwrap();
         assert_eq!(bundle.manifest, written);

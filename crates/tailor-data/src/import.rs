@@ -39,7 +39,8 @@ pub struct ImportSummary {
 
 /// Writes the Women's Clothing reviews as a shop: `catalog.csv` (one item per `Clothing ID`,
 /// in id order; its class as the title, "Division > Department > Class" as the category) and
-/// `reviews.csv` (every review, in file order, with its title, text and rating).
+/// `reviews.csv` (every review, in file order, with its title, text and rating), and a
+/// `tailor.toml` that names the shop.
 pub fn write_womens_clothing(
     reviews: &[Review],
     subset: Option<ImportSubset>,
@@ -95,6 +96,10 @@ pub fn write_womens_clothing(
         written += 1;
     }
     finish(writer, &reviews_path)?;
+    write_text(
+        &out.join(crate::shop::CONFIG_FILE),
+        "# The Women's Clothing E-Commerce reviews, as a shop.\nname = \"womens-clothing-reviews\"\n",
+    )?;
     Ok(ImportSummary {
         dir: out.to_path_buf(),
         items: items.len(),
@@ -174,7 +179,9 @@ pub fn write_movielens(
         &out.join(crate::shop::CONFIG_FILE),
         &format!(
             "# MovieLens ({}): every rating is an interaction, whatever its stars.\n\
+             name = \"movielens-{}\"\n\
              [events.weights]\n{weights}",
+            movielens.variant.name(),
             movielens.variant.name()
         ),
     )?;
@@ -258,12 +265,13 @@ pub fn write_fashion_mnist_outfits(
         }
     }
     finish(writer, &outfits_path)?;
+    let mut config = String::from("name = \"fashion-mnist-outfits\"\n");
     if data.synthetic {
-        write_text(
-            &out.join(crate::shop::CONFIG_FILE),
-            &format!("[outfits]\nsynthetic = \"{FASHION_MNIST_OUTFITS_NOTE}\"\n"),
-        )?;
+        config.push_str(&format!(
+            "[outfits]\nsynthetic = \"{FASHION_MNIST_OUTFITS_NOTE}\"\n"
+        ));
     }
+    write_text(&out.join(crate::shop::CONFIG_FILE), &config)?;
     Ok(ImportSummary {
         dir: out.to_path_buf(),
         items: data.items.len(),

@@ -1106,3 +1106,34 @@ fn a_shop_without_outfits_has_no_outfit_data() {
             .is_none()
     );
 }
+
+#[test]
+fn the_shop_is_named_by_its_config_or_else_its_folder() {
+    let dir = shop(&[
+        ("catalog.csv", CATALOG),
+        ("tailor.toml", b"name = \"Maison Lin\"\n"),
+    ]);
+    assert_eq!(Shop::open(dir.path()).unwrap().name(), "Maison Lin");
+    let dir = shop(&[("catalog.csv", CATALOG)]);
+    let folder = dir
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(Shop::open(dir.path()).unwrap().name(), folder);
+    for name in [
+        "\"\"".to_owned(),
+        "\"   \"".to_owned(),
+        format!("\"{}\"", "x".repeat(201)),
+    ] {
+        let config = format!("name = {name}\n");
+        let (error, shown) =
+            open_error(&[("catalog.csv", CATALOG), ("tailor.toml", config.as_bytes())]);
+        assert!(
+            matches!(error, ShopError::BadShopName { max: 200, .. }),
+            "{shown}"
+        );
+        assert!(shown.contains("tailor.toml"), "{shown}");
+    }
+}

@@ -862,14 +862,37 @@ pub fn export_run(
             item_embedding_encoding: encoding,
             outfits: outfit_section,
             for_you,
+            shop: Some(prepared.shop.name()),
             files: Vec::new(),
-            metrics: serde_json::json!({
-                "trained_from": TrainingSources::new(prepared, options),
-                "eval": metrics,
-            }),
+            metrics: bundle_metrics(prepared, options, metrics, out)?,
         })
         .map_err(TrainError::from)
 }
+
+/// The manifest's `metrics`: where the bundle was trained from, and the name of the eval report.
+/// The report itself (tens of KB) goes beside the bundle as `report.json`, not into the
+/// manifest, which every page load fetches.
+fn bundle_metrics(
+    prepared: &Prepared,
+    options: &RunOptions,
+    report: serde_json::Value,
+    out: &Path,
+) -> Result<serde_json::Value, TrainError> {
+    let mut metrics =
+        serde_json::json!({ "trained_from": TrainingSources::new(prepared, options) });
+    if !report.is_null() {
+        let bytes = serde_json::to_vec_pretty(&report).map_err(|source| TrainError::Json {
+            path: out.join(REPORT_FILE),
+            source,
+        })?;
+        tailor_core::bundle::write_atomically(&out.join(REPORT_FILE), &bytes)?;
+        metrics["report"] = REPORT_FILE.into();
+    }
+    Ok(metrics)
+}
+
+/// The eval report `tailor export --report` copies beside the bundle.
+pub const REPORT_FILE: &str = "report.json";
 
 /// The page's product cards, in catalog order. Pictures that are files of the shop are copied
 /// to `out/images/` (beside the bundle files, not among them: the page loads each picture when

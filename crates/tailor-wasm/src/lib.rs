@@ -6,6 +6,7 @@
 //! never as JSON.
 
 mod backend;
+mod cache;
 mod hashing;
 mod outfits;
 mod recommender;

@@ -14,7 +14,10 @@ use tailor_model::{LoadError, ModelError};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
+use web_sys::RequestCache;
+
 use crate::backend::device;
+use crate::cache::BundleCache;
 
 /// How many history entries a request may use; longer histories keep their most recent ones.
 pub const MAX_HISTORY: usize = 1000;
@@ -24,6 +27,23 @@ pub const MAX_HISTORY: usize = 1000;
 pub struct Recommender {
     ranker: Rc<Ranker>,
     device: String,
+    load_stats: LoadStats,
+}
+
+/// Where the bundle's files came from on this load.
+#[derive(Debug, Default, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LoadStats {
+    /// The files the manifest lists.
+    files: usize,
+    /// Of those, read from Cache Storage (and verified).
+    cached: usize,
+    /// Of those, downloaded.
+    fetched: usize,
+    /// Bytes of the downloaded files, the manifest included.
+    fetched_bytes: u64,
+    /// Whether Cache Storage was available and used.
+    cache: bool,
 }
 
 #[derive(Deserialize)]
@@ -123,38 +143,89 @@ impl Recommender {
     /// Fetches `<url>/manifest.json` and every file it lists, verifies each against the
     /// manifest, and builds the model. `on_progress` gets `{file, loaded, total}` in bytes.
     /// `integrity` ("sha256-BASE64"), when given, pins the manifest itself: whoever can rewrite
-    /// the manifest with its files still cannot make this page load them.
+    /// the manifest with its files still cannot make this page load them. With `use_cache`
+    /// (the default), files are kept in Cache Storage and read from it on the next visit; the
+    /// manifest always comes from the host.
     pub async fn load(
         url: String,
         on_progress: Option<Function>,
         integrity: Option<String>,
+        use_cache: Option<bool>,
     ) -> Result<Recommender, JsValue> {
         let base = if url.ends_with('/') {
             url
         } else {
             format!("{url}/")
         };
-        let manifest_bytes = fetch_file(&base, MANIFEST_FILE, None, &mut |_| {}).await?;
+        // Revalidated with the host on every load: the manifest is what says an update happened.
+        let manifest_bytes = fetch_file(
+            &format!("{base}{MANIFEST_FILE}"),
+            MANIFEST_FILE,
+            None,
+            RequestCache::NoCache,
+            &mut |_| {},
+        )
+        .await?;
         if let Some(pinned) = integrity.as_deref().filter(|p| !p.trim().is_empty()) {
             tailor_core::bundle::check_integrity(&manifest_bytes, pinned).map_err(bundle_error)?;
         }
         let mut builder = BundleBuilder::new(&manifest_bytes).map_err(bundle_error)?;
         let entries = builder.manifest().files.clone();
         let total: u64 = entries.iter().map(|f| f.size).sum();
+        let cache = BundleCache::open(use_cache.unwrap_or(true)).await;
+        let mut stats = LoadStats {
+            files: entries.len(),
+            fetched_bytes: manifest_bytes.len() as u64,
+            cache: cache.is_available(),
+            ..LoadStats::default()
+        };
         let mut loaded = 0u64;
         for entry in &entries {
+            let file_url = format!("{base}{}", entry.path);
             let before = loaded;
             let mut report = |done: u64| {
                 loaded = before + done;
                 if let Some(callback) = &on_progress {
-                    let event = progress_event(&entry.path, loaded, total);
+                    let event = progress_event(&entry.name, loaded, total);
                     // A throwing progress callback is the page's bug, not a failed load.
                     let _ = callback.call1(&JsValue::NULL, &event);
                 }
             };
-            let bytes = fetch_file(&base, &entry.path, Some(entry.size), &mut report).await?;
-            builder.add(&entry.path, bytes).map_err(bundle_error)?;
+            if let Some(bytes) = cache.get(&file_url).await {
+                let size = bytes.len() as u64;
+                match builder.add(&entry.name, bytes) {
+                    Ok(()) => {
+                        report(size);
+                        stats.cached += 1;
+                        continue;
+                    }
+                    // A damaged or stale copy: forget it and download the file.
+                    Err(_) => cache.delete(&file_url).await,
+                }
+            }
+            let bytes = fetch_file(
+                &file_url,
+                &entry.name,
+                Some(entry.size),
+                RequestCache::Default,
+                &mut report,
+            )
+            .await?;
+            stats.fetched += 1;
+            stats.fetched_bytes += bytes.len() as u64;
+            // Kept before the check (which takes the bytes), and dropped again if it fails, so
+            // the cache never outlives a load with an unverified file.
+            cache.put(&file_url, &bytes).await;
+            if let Err(error) = builder.add(&entry.name, bytes) {
+                cache.delete(&file_url).await;
+                return Err(bundle_error(error));
+            }
         }
+        let listed = entries
+            .iter()
+            .map(|e| format!("{base}{}", e.path))
+            .collect();
+        cache.keep_only(&base, &listed).await;
         let bundle = builder.finish().map_err(bundle_error)?;
         let device = device().await.map_err(|e| tailor_error("backend", e))?;
         let score_on = if cfg!(feature = "webgpu") {
@@ -166,7 +237,14 @@ impl Recommender {
         Ok(Recommender {
             ranker: Rc::new(ranker),
             device: format!("{device:?}"),
+            load_stats: stats,
         })
+    }
+
+    /// `{files, cached, fetched, fetchedBytes, cache}`: where this load's files came from.
+    #[wasm_bindgen(getter, js_name = loadStats)]
+    pub fn load_stats(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.load_stats)
     }
 
     /// "cpu" or "webgpu".
@@ -379,22 +457,23 @@ struct Look<'a> {
     timings: CompleteTimings,
 }
 
-/// GETs `base + path` as a stream. With `expected` set, more bytes than that stop the download
-/// as a damaged file.
+/// GETs `url` (the bundle file `name`) as a stream. With `expected` set, more bytes than that
+/// stop the download as a damaged file.
 async fn fetch_file(
-    base: &str,
-    path: &str,
+    url: &str,
+    name: &str,
     expected: Option<u64>,
+    mode: RequestCache,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Vec<u8>, JsValue> {
-    let url = format!("{base}{path}");
-    let response = Request::get(&url)
+    let response = Request::get(url)
+        .cache(mode)
         .send()
         .await
         .map_err(|e| tailor_error("network", format!("cannot fetch {url}: {e}")))?;
     if response.status() == 404 {
         return Err(bundle_error(BundleError::Missing {
-            file: path.to_owned(),
+            file: name.to_owned(),
         }));
     }
     if !response.ok() {
@@ -430,7 +509,7 @@ async fn fetch_file(
         if let Some(expected) = expected.filter(|&e| bytes.len() as u64 > e) {
             let _ = reader.cancel();
             return Err(bundle_error(BundleError::WrongSize {
-                file: path.to_owned(),
+                file: name.to_owned(),
                 expected,
                 actual: bytes.len() as u64,
             }));

@@ -178,8 +178,11 @@ export async function loadItemVectors(bundleUrl) {
   if (dim !== MINILM_DIM) {
     throw new Error(`${base}: item embeddings are ${dim} wide, MiniLM queries are ${MINILM_DIM}`);
   }
-  const response = await fetch(`${base}item_embeddings.bin`);
-  if (!response.ok) throw new Error(`${base}item_embeddings.bin: HTTP ${response.status}`);
+  // Stored under a content-addressed name, which the manifest gives.
+  const entry = manifest.files?.find((f) => f.name === 'item_embeddings.bin');
+  if (!entry) throw new Error(`${base}manifest.json lists no item_embeddings.bin`);
+  const response = await fetch(`${base}${entry.path}`);
+  if (!response.ok) throw new Error(`${base}${entry.path}: HTTP ${response.status}`);
   const buffer = await response.arrayBuffer();
   if (buffer.byteLength !== rows * dim * 2) {
     throw new Error(`${base}item_embeddings.bin holds ${buffer.byteLength} bytes, expected ${rows} x ${dim} x 2`);

@@ -67,13 +67,13 @@ pub fn write_synthetic_bundle(
     let matrix = EmbeddingMatrix::new(items, real.dim, values)?;
     let mut writer = BundleWriter::create(out)?;
     for entry in &source.manifest.files {
-        match entry.path.as_str() {
+        match entry.name.as_str() {
             ITEM_EMBEDDINGS_FILE => writer.add(
                 ITEM_EMBEDDINGS_FILE,
                 &quant::encode(&matrix, source.manifest.item_embedding_encoding),
             )?,
             ITEMS_FILE => writer.add(ITEMS_FILE, &serde_json::to_vec(&metadata)?)?,
-            path => writer.add(path, source.file(path)?)?,
+            name => writer.add(name, source.file(name)?)?,
         }
     }
     let mut manifest = source.manifest.clone();

@@ -14,7 +14,13 @@ use crate::error::BundleError;
 use crate::outfit::OutfitSlot;
 
 /// The manifest layout this build writes and reads.
-pub const BUNDLE_FORMAT_VERSION: u32 = 3;
+pub const BUNDLE_FORMAT_VERSION: u32 = 4;
+
+/// How many hex digits of a file's sha256 its stored name carries: 64 bits, so two versions of
+/// one file never share a name in practice, while names stay short.
+pub const CONTENT_HASH_DIGITS: usize = 16;
+/// The longest `shop` name a manifest may give.
+pub const MAX_SHOP_NAME: usize = 200;
 
 /// The manifest's name inside the bundle folder.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -149,7 +155,11 @@ pub struct BundleItem {
 /// One file of the bundle as the manifest records it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileEntry {
-    /// Relative to the bundle folder, '/'-separated.
+    /// What the file holds, one of the `*_FILE` names: readers look files up by it.
+    pub name: String,
+    /// Where the file is, relative to the bundle folder, '/'-separated. The writer puts a prefix
+    /// of the file's hash in it ([`content_addressed_path`]), so that a re-export never meets a
+    /// stale cached copy under the same URL.
     pub path: String,
     pub size: u64,
     /// Lowercase hex.
@@ -194,6 +204,10 @@ pub struct Manifest {
     /// with the text model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub for_you: Option<ForYouSection>,
+    /// The shop the bundle belongs to. It names the shopper's on-device history, so that every
+    /// bundle of one shop, and every update of it, reads the same history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shop: Option<String>,
 }
 
 impl Manifest {
@@ -218,10 +232,18 @@ impl Manifest {
             });
         }
         let manifest: Manifest = serde_json::from_value(value).map_err(bad_manifest)?;
-        let mut seen = BTreeSet::new();
+        if let Some(shop) = &manifest.shop
+            && (shop.trim().is_empty() || shop.len() > MAX_SHOP_NAME)
+        {
+            return Err(bad_manifest(format!(
+                "shop must be a name of 1 to {MAX_SHOP_NAME} bytes"
+            )));
+        }
+        let (mut names, mut paths) = (BTreeSet::new(), BTreeSet::new());
         for entry in &manifest.files {
+            check_path(&entry.name)?;
             check_path(&entry.path)?;
-            if !seen.insert(entry.path.as_str()) {
+            if !names.insert(entry.name.as_str()) || !paths.insert(entry.path.as_str()) {
                 return Err(BundleError::UnsafePath {
                     file: entry.path.clone(),
                     why: "it is listed twice",
@@ -230,7 +252,7 @@ impl Manifest {
             if !is_sha256_hex(&entry.sha256) {
                 return Err(bad_manifest(format!(
                     "the sha256 of {} is not 64 lowercase hex digits",
-                    entry.path
+                    entry.name
                 )));
             }
         }
@@ -243,19 +265,20 @@ impl Manifest {
         serde_json::to_string_pretty(self).expect("a Manifest always serializes to JSON")
     }
 
-    pub fn entry(&self, path: &str) -> Option<&FileEntry> {
-        self.files.iter().find(|entry| entry.path == path)
+    /// The entry of the file named `name` (one of the `*_FILE` names).
+    pub fn entry(&self, name: &str) -> Option<&FileEntry> {
+        self.files.iter().find(|entry| entry.name == name)
     }
 
     /// Checks one file's bytes against its entry: listed, the right size, the right hash.
-    pub fn verify_file(&self, path: &str, bytes: &[u8]) -> Result<(), BundleError> {
-        let entry = self.entry(path).ok_or_else(|| BundleError::NotInManifest {
-            file: path.to_owned(),
+    pub fn verify_file(&self, name: &str, bytes: &[u8]) -> Result<(), BundleError> {
+        let entry = self.entry(name).ok_or_else(|| BundleError::NotInManifest {
+            file: name.to_owned(),
         })?;
         let actual = bytes.len() as u64;
         if actual != entry.size {
             return Err(BundleError::WrongSize {
-                file: path.to_owned(),
+                file: name.to_owned(),
                 expected: entry.size,
                 actual,
             });
@@ -263,7 +286,7 @@ impl Manifest {
         let actual = sha256_hex(bytes);
         if actual != entry.sha256 {
             return Err(BundleError::WrongHash {
-                file: path.to_owned(),
+                file: name.to_owned(),
                 expected: entry.sha256.clone(),
                 actual,
             });
@@ -302,6 +325,32 @@ pub fn check_integrity(bytes: &[u8], pinned: &str) -> Result<(), BundleError> {
         });
     }
     Ok(())
+}
+
+/// Where the writer stores the file `name` whose sha256 is `sha256` (hex): the name with the
+/// hash's first [`CONTENT_HASH_DIGITS`] digits before its first extension, so
+/// `items.json` becomes `items.1a2b3c4d5e6f7a8b.json`. A folder in `name` stays as it is.
+pub fn content_addressed_path(name: &str, sha256: &str) -> String {
+    let digest = &sha256[..CONTENT_HASH_DIGITS.min(sha256.len())];
+    let (folder, file) = name.rsplit_once('/').map_or(("", name), |(f, n)| (f, n));
+    let stored = match file.split_once('.') {
+        Some((stem, extension)) => format!("{stem}.{digest}.{extension}"),
+        None => format!("{file}.{digest}"),
+    };
+    if folder.is_empty() {
+        stored
+    } else {
+        format!("{folder}/{stored}")
+    }
+}
+
+/// Whether a file name has the shape [`content_addressed_path`] gives: its second dot-separated
+/// part is [`CONTENT_HASH_DIGITS`] lowercase hex digits.
+pub fn is_content_addressed(file_name: &str) -> bool {
+    file_name.split('.').nth(1).is_some_and(|part| {
+        part.len() == CONTENT_HASH_DIGITS
+            && part.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
 }
 
 /// The sha256 of `bytes` as 64 lowercase hex digits.

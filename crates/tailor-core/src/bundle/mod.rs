@@ -9,6 +9,10 @@
 //! checked to be a plain relative path inside the folder, so a hostile manifest cannot make a
 //! reader open files elsewhere.
 //!
+//! Each file is stored under its name with a prefix of its hash (`items.1a2b3c4d5e6f7a8b.json`)
+//! and looked up by its plain name (`items.json`), so hosts may cache every file but the
+//! manifest forever: an update changes the names, never the bytes behind a name.
+//!
 //! A bundle may also carry Fashion Hash Net's outfit model (format version 3): the manifest's
 //! `outfits` section, the typed item codes, their slots, the two diagonal weight vectors and the
 //! item metadata, read back into an [`OutfitCatalog`](crate::outfit::OutfitCatalog).
@@ -26,12 +30,13 @@ mod writer;
 
 pub use crate::error::BundleError;
 pub use manifest::{
-    BUNDLE_FORMAT_VERSION, BundleItem, EmbeddingEncoding, EncoderKind, FOR_YOU_ITEMS_FILE,
-    FOR_YOU_TOWER_FILE, FileEntry, ForYouSection, ITEM_EMBEDDINGS_FILE, ITEMS_FILE, MANIFEST_FILE,
-    MAX_FOR_YOU_HEADS, MAX_FOR_YOU_HISTORY, MINILM_FILE, Manifest, OUTFIT_CODES_FILE,
-    OUTFIT_IMAGE_BYTES, OUTFIT_IMAGES_FILE, OUTFIT_ITEMS_FILE, OUTFIT_TYPES_FILE, OUTFIT_USER_FILE,
-    OUTFIT_WEIGHTS_FILE, OutfitBundleItem, OutfitSection, Personalization, QUERY_TOWER_FILE,
-    STATIC_ENCODER_FILE, TOKENIZER_FILE, check_integrity, integrity, sha256_hex,
+    BUNDLE_FORMAT_VERSION, BundleItem, CONTENT_HASH_DIGITS, EmbeddingEncoding, EncoderKind,
+    FOR_YOU_ITEMS_FILE, FOR_YOU_TOWER_FILE, FileEntry, ForYouSection, ITEM_EMBEDDINGS_FILE,
+    ITEMS_FILE, MANIFEST_FILE, MAX_FOR_YOU_HEADS, MAX_FOR_YOU_HISTORY, MAX_SHOP_NAME, MINILM_FILE,
+    Manifest, OUTFIT_CODES_FILE, OUTFIT_IMAGE_BYTES, OUTFIT_IMAGES_FILE, OUTFIT_ITEMS_FILE,
+    OUTFIT_TYPES_FILE, OUTFIT_USER_FILE, OUTFIT_WEIGHTS_FILE, OutfitBundleItem, OutfitSection,
+    Personalization, QUERY_TOWER_FILE, STATIC_ENCODER_FILE, TOKENIZER_FILE, check_integrity,
+    content_addressed_path, integrity, is_content_addressed, sha256_hex,
 };
 pub use outfit_files::{OutfitFiles, encode_outfit_codes, encode_outfit_weights};
 pub use reader::{Bundle, BundleBuilder};

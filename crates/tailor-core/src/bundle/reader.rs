@@ -38,10 +38,10 @@ impl BundleBuilder {
         &self.manifest
     }
 
-    /// Verifies one listed file and keeps it.
-    pub fn add(&mut self, path: &str, bytes: Vec<u8>) -> Result<(), BundleError> {
-        self.manifest.verify_file(path, &bytes)?;
-        self.files.insert(path.to_owned(), bytes);
+    /// Verifies one listed file, by its name (not its stored path), and keeps it.
+    pub fn add(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), BundleError> {
+        self.manifest.verify_file(name, &bytes)?;
+        self.files.insert(name.to_owned(), bytes);
         Ok(())
     }
 
@@ -51,10 +51,10 @@ impl BundleBuilder {
             .manifest
             .files
             .iter()
-            .find(|entry| !self.files.contains_key(&entry.path))
+            .find(|entry| !self.files.contains_key(&entry.name))
         {
             return Err(BundleError::Missing {
-                file: entry.path.clone(),
+                file: entry.name.clone(),
             });
         }
         Ok(Bundle {
@@ -77,13 +77,14 @@ impl Bundle {
     pub fn open_dir(dir: &Path) -> Result<Bundle, BundleError> {
         let mut builder = BundleBuilder::new(&read(dir, MANIFEST_FILE)?)?;
         for entry in builder.manifest.files.clone() {
-            builder.add(&entry.path, read(dir, &entry.path)?)?;
+            builder.add(&entry.name, read(dir, &entry.path)?)?;
         }
         builder.finish()
     }
 
-    /// A bundle from bytes already in memory: the manifest, then every file it lists, each
-    /// verified; files the manifest does not list are ignored.
+    /// A bundle from bytes already in memory, keyed by file name (`items.json`, not its stored
+    /// path): the manifest, then every file it lists, each verified; files the manifest does
+    /// not list are ignored.
     pub fn from_files(
         manifest: &[u8],
         mut files: BTreeMap<String, Vec<u8>>,
@@ -91,11 +92,11 @@ impl Bundle {
         let mut builder = BundleBuilder::new(manifest)?;
         for entry in builder.manifest.files.clone() {
             let bytes = files
-                .remove(&entry.path)
+                .remove(&entry.name)
                 .ok_or_else(|| BundleError::Missing {
-                    file: entry.path.clone(),
+                    file: entry.name.clone(),
                 })?;
-            builder.add(&entry.path, bytes)?;
+            builder.add(&entry.name, bytes)?;
         }
         builder.finish()
     }
@@ -304,26 +305,27 @@ impl Bundle {
 
     /// Takes a listed file's bytes out of the bundle (e.g. 90 MB of MiniLM weights, which
     /// should not stay in memory twice once a model holds them).
-    pub fn take_file(&mut self, path: &str) -> Result<Vec<u8>, BundleError> {
+    pub fn take_file(&mut self, name: &str) -> Result<Vec<u8>, BundleError> {
         self.files
-            .remove(path)
+            .remove(name)
             .ok_or_else(|| BundleError::NotInManifest {
-                file: path.to_owned(),
+                file: name.to_owned(),
             })
     }
 
-    /// The verified bytes of a listed file.
-    pub fn file(&self, path: &str) -> Result<&[u8], BundleError> {
+    /// The verified bytes of a listed file, by name (`items.json`).
+    pub fn file(&self, name: &str) -> Result<&[u8], BundleError> {
         self.files
-            .get(path)
+            .get(name)
             .map(Vec::as_slice)
             .ok_or_else(|| BundleError::NotInManifest {
-                file: path.to_owned(),
+                file: name.to_owned(),
             })
     }
 }
 
-/// Reads a bundle file; a file that is not there is `Missing`, named as the manifest names it.
+/// Reads a bundle file by its stored path; a file that is not there is `Missing`, named by that
+/// path, which is what the host lacks.
 fn read(dir: &Path, path: &str) -> Result<Vec<u8>, BundleError> {
     let full = dir.join(path);
     fs::read(&full).map_err(|source| {

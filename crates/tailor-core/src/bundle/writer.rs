@@ -1,6 +1,9 @@
-//! Writing a bundle to a folder: each file atomically, its size and hash recorded, and the
-//! manifest last.
+//! Writing a bundle to a folder: each file atomically under its content-addressed name, its
+//! size and hash recorded, the manifest last, then the files of older exports removed. The
+//! export just before this one keeps its files, so a page that read its manifest a moment
+//! before can still fetch them.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -8,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::manifest::{
     BUNDLE_FORMAT_VERSION, FileEntry, MANIFEST_FILE, Manifest, OUTFIT_CODES_FILE,
     OUTFIT_IMAGES_FILE, OUTFIT_ITEMS_FILE, OUTFIT_TYPES_FILE, OUTFIT_USER_FILE,
-    OUTFIT_WEIGHTS_FILE, sha256_hex,
+    OUTFIT_WEIGHTS_FILE, content_addressed_path, is_content_addressed, sha256_hex,
 };
 use super::outfit_files::{
     OutfitFiles, check_outfit_images, check_outfit_items, encode_outfit_codes,
@@ -52,13 +55,19 @@ pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<(), BundleError> 
 pub struct BundleWriter {
     dir: PathBuf,
     files: Vec<FileEntry>,
+    /// The stored paths of the export this one replaces, kept for pages that read its manifest.
+    previous: BTreeSet<String>,
 }
 
 impl BundleWriter {
-    /// Creates `dir` and its parents, and removes a manifest left there by an earlier export.
+    /// Creates `dir` and its parents, and removes a manifest left there by an earlier export
+    /// (after noting which files it lists).
     pub fn create(dir: &Path) -> Result<Self, BundleError> {
         fs::create_dir_all(dir).map_err(io_error(dir))?;
         let manifest = dir.join(MANIFEST_FILE);
+        let previous = fs::read(&manifest)
+            .map(|bytes| listed_paths(&bytes))
+            .unwrap_or_default();
         match fs::remove_file(&manifest) {
             Err(error) if error.kind() != ErrorKind::NotFound => {
                 return Err(io_error(&manifest)(error));
@@ -68,28 +77,32 @@ impl BundleWriter {
         Ok(Self {
             dir: dir.to_owned(),
             files: Vec::new(),
+            previous,
         })
     }
 
-    /// Writes one file, creating its subfolders. Paths follow the manifest's rules and may be
-    /// added once.
-    pub fn add(&mut self, path: &str, bytes: &[u8]) -> Result<(), BundleError> {
-        check_path(path)?;
-        if self.files.iter().any(|entry| entry.path == path) {
+    /// Writes one file under its content-addressed path, creating its subfolders. Names follow
+    /// the manifest's path rules and may be added once.
+    pub fn add(&mut self, name: &str, bytes: &[u8]) -> Result<(), BundleError> {
+        check_path(name)?;
+        if self.files.iter().any(|entry| entry.name == name) {
             return Err(BundleError::UnsafePath {
-                file: path.to_owned(),
+                file: name.to_owned(),
                 why: "it was already added",
             });
         }
-        let target = self.dir.join(path);
+        let sha256 = sha256_hex(bytes);
+        let path = content_addressed_path(name, &sha256);
+        let target = self.dir.join(&path);
         if let Some(parent) = target.parent() {
             fs::create_dir_all(parent).map_err(io_error(parent))?;
         }
         write_atomically(&target, bytes)?;
         self.files.push(FileEntry {
-            path: path.to_owned(),
+            name: name.to_owned(),
+            path,
             size: bytes.len() as u64,
-            sha256: sha256_hex(bytes),
+            sha256,
         });
         Ok(())
     }
@@ -152,7 +165,9 @@ impl BundleWriter {
     }
 
     /// Writes `manifest.json` with `manifest.files` replaced by the files added, in the order
-    /// added, and `format_version` set to [`BUNDLE_FORMAT_VERSION`]; returns what was written.
+    /// added, and `format_version` set to [`BUNDLE_FORMAT_VERSION`]; then removes the
+    /// content-addressed files that neither this export nor the one before it lists. Returns
+    /// what was written.
     pub fn finish(self, mut manifest: Manifest) -> Result<Manifest, BundleError> {
         manifest.format_version = BUNDLE_FORMAT_VERSION;
         manifest.files = self.files;
@@ -160,6 +175,52 @@ impl BundleWriter {
             &self.dir.join(MANIFEST_FILE),
             manifest.to_json_pretty().as_bytes(),
         )?;
+        let mut keep = self.previous;
+        keep.extend(manifest.files.iter().map(|entry| entry.path.clone()));
+        remove_stale(&self.dir, &manifest.files, &keep)?;
         Ok(manifest)
     }
+}
+
+/// The stored paths a manifest lists, read leniently: the previous export may be of another
+/// format version, or damaged, and then keeps nothing.
+fn listed_paths(manifest: &[u8]) -> BTreeSet<String> {
+    let value: serde_json::Value = serde_json::from_slice(manifest).unwrap_or_default();
+    value["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry["path"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Removes, from the folders this export wrote into, every content-addressed file not in `keep`.
+/// Only names of that shape go, so nothing else a shop keeps in the folder is ever touched.
+fn remove_stale(
+    dir: &Path,
+    files: &[FileEntry],
+    keep: &BTreeSet<String>,
+) -> Result<(), BundleError> {
+    let folders: BTreeSet<&str> = files
+        .iter()
+        .map(|entry| entry.path.rsplit_once('/').map_or("", |(folder, _)| folder))
+        .collect();
+    for folder in folders {
+        let full = dir.join(folder);
+        for entry in fs::read_dir(&full).map_err(io_error(&full))? {
+            let entry = entry.map_err(io_error(&full))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = if folder.is_empty() {
+                name.clone()
+            } else {
+                format!("{folder}/{name}")
+            };
+            let is_file = entry.file_type().is_ok_and(|kind| kind.is_file());
+            if is_file && is_content_addressed(&name) && !keep.contains(&path) {
+                let stale = entry.path();
+                fs::remove_file(&stale).map_err(io_error(&stale))?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::error::ShopError;
+use tailor_core::bundle::MAX_SHOP_NAME;
 
 /// The weights of the event names every shop gets; `[events.weights]` adds to or overrides them.
 pub const DEFAULT_EVENT_WEIGHTS: [(&str, f32); 4] = [
@@ -32,6 +33,10 @@ pub enum UnknownItems {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShopConfig {
+    /// The shop's name, written into its bundles: it names the shopper's on-device history, so
+    /// that every bundle of the shop and every update of one reads the same history. Default:
+    /// the shop folder's name.
+    pub name: Option<String>,
     #[serde(default)]
     pub unknown_items: UnknownItems,
     #[serde(default)]
@@ -160,6 +165,14 @@ impl ShopConfig {
             toml: Box::new(error),
         })?;
         config.event_kinds(path)?;
+        if let Some(name) = &config.name
+            && (name.trim().is_empty() || name.len() > MAX_SHOP_NAME)
+        {
+            return Err(ShopError::BadShopName {
+                path: path.to_path_buf(),
+                max: MAX_SHOP_NAME,
+            });
+        }
         Ok(config)
     }
 

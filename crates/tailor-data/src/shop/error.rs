@@ -148,6 +148,8 @@ pub enum ShopError {
         event: String,
         weight: f64,
     },
+    #[error("{}: the shop's name must be 1 to {max} bytes long", path.display())]
+    BadShopName { path: PathBuf, max: usize },
     #[error("{}: {count} event names, at most 256 are supported", path.display())]
     TooManyEventNames { path: PathBuf, count: usize },
     #[error(

@@ -67,6 +67,24 @@ pub struct Shop {
 }
 
 impl Shop {
+    /// The shop's name: tailor.toml's `name`, else the shop folder's name.
+    pub fn name(&self) -> String {
+        if let Some(name) = self
+            .config
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            return name.to_owned();
+        }
+        let dir = std::fs::canonicalize(&self.dir).unwrap_or_else(|_| self.dir.clone());
+        dir.file_name().map_or_else(
+            || "shop".to_owned(),
+            |name| name.to_string_lossy().into_owned(),
+        )
+    }
+
     /// Reads and checks every file of the shop in `dir`.
     pub fn open(dir: impl AsRef<Path>) -> Result<Shop, ShopError> {
         let dir = dir.as_ref();
