@@ -139,7 +139,7 @@ function positive(value, fallback) {
 
 export class TailorRecs extends HTMLElement {
   /** Changing these loads the bundle again. */
-  static #reloading = ['bundle', 'backend', 'worker-url', 'wasm-url', 'integrity'];
+  static #reloading = ['bundle', 'backend', 'worker-url', 'wasm-url', 'integrity', 'shop', 'cache'];
   static observedAttributes = [
     ...TailorRecs.#reloading, 'mode', 'item', 'exclude', 'category', 'k', 'locale',
     'image-width', 'image-height',
@@ -279,6 +279,9 @@ export class TailorRecs extends HTMLElement {
     if (wasmUrl) options.wasmUrl = wasmUrl;
     const integrity = this.getAttribute('integrity');
     if (integrity) options.integrity = integrity;
+    const shop = this.getAttribute('shop');
+    if (shop) options.shop = shop;
+    if (this.getAttribute('cache') === 'off') options.cache = false;
     button.disabled = true;
     results.replaceChildren();
     this.#say(this.#strings.loading);

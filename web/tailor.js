@@ -315,9 +315,10 @@ export class Tailor {
    * Replaces a worker that crashed (a wasm trap) or stopped answering: what it owed fails with
    * `error`, and a fresh worker loads the same bundle (from Cache Storage, when it is on), which
    * the next calls wait for. A worker that had not loaded yet is not replaced: the load fails.
+   * Without `error`, nothing is owed (the last restart failed and nothing was sent since).
    */
   #replace(error) {
-    this.#failAll(error);
+    if (error) this.#failAll(error);
     if (this.#closed || this.manifest === null || this.#restarting) return;
     this.#restarting = true;
     this.#worker?.terminate();
@@ -343,7 +344,8 @@ export class Tailor {
     try {
       await this.#ready;
     } catch {
-      this.#replace(new TailorError('crashed', 'the recommendation worker is being restarted'));
+      // Calls that wait together start one restart; failing nothing, so its own load survives.
+      if (!this.#restarting) this.#replace(null);
       await this.#ready;
     }
     const left = Math.max(1, this.#callTimeoutMs - (performance.now() - started));

@@ -242,3 +242,25 @@ test('<tailor-recs mode="for-you">: picks from the stored history, none before t
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('<tailor-recs shop cache="off">: names the history and keeps the bundle out of Cache Storage', async () => {
+  const { page, problems } = await openElement({ shop: 'maison lin', cache: 'off' });
+  const state = await page.evaluate(() => {
+    const rec = document.querySelector('tailor-recs').recommender;
+    return { database: rec.history.databaseName, stats: rec.loadStats };
+  });
+  assert.equal(state.database, 'tailor-history:maison lin');
+  assert.equal(state.stats.cache, false);
+  assert.equal(state.stats.fetched, state.stats.files);
+  const plain = await openElement();
+  const defaults = await plain.page.evaluate(() => {
+    const rec = document.querySelector('tailor-recs').recommender;
+    return { database: rec.history.databaseName, shop: rec.manifest.shop, cache: rec.loadStats.cache };
+  });
+  assert.equal(defaults.database, `tailor-history:${defaults.shop}`);
+  assert.equal(defaults.cache, true);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(plain.problems, []);
+  await plain.page.close();
+  await page.close();
+});
